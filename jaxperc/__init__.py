@@ -1,0 +1,51 @@
+"""jaxperc: the single-neuron perceptron in JAX.
+
+Hand-derived chain-rule gradients checked against ``jax.grad``, whole training loops
+compiled with ``jax.jit``, and many perceptrons trained at once with ``jax.vmap``.
+"""
+
+from jaxperc.activations import ACTIVATIONS, get_activation
+from jaxperc.checkpoint import RunState, load_run_state, save_run_state
+from jaxperc.engine import STOP_REASONS
+from jaxperc.errors import CheckpointError, ConfigError, DataError, JaxpercError
+from jaxperc.grads import autodiff_grad, delta, manual_grad, published_grad
+from jaxperc.grid import Grid, make_grid
+from jaxperc.losses import LOSSES, cost
+from jaxperc.model import Params, forward, init_params, predict
+from jaxperc.optim import OPTIMIZERS, SCHEDULES, make_optimizer
+from jaxperc.train import Progress, TrainResult, train, train_many
+
+__version__ = "0.1.0"
+
+__all__ = [
+    "ACTIVATIONS",
+    "LOSSES",
+    "OPTIMIZERS",
+    "SCHEDULES",
+    "STOP_REASONS",
+    "CheckpointError",
+    "ConfigError",
+    "DataError",
+    "Grid",
+    "JaxpercError",
+    "Params",
+    "Progress",
+    "RunState",
+    "TrainResult",
+    "__version__",
+    "autodiff_grad",
+    "cost",
+    "delta",
+    "forward",
+    "get_activation",
+    "init_params",
+    "load_run_state",
+    "make_grid",
+    "make_optimizer",
+    "manual_grad",
+    "predict",
+    "published_grad",
+    "save_run_state",
+    "train",
+    "train_many",
+]
