@@ -1,0 +1,159 @@
+"""Feature standardisation fitted on training data, and one-vs-rest label columns."""
+
+from __future__ import annotations
+
+import warnings
+from collections.abc import Sequence
+from typing import NamedTuple
+
+import numpy as np
+
+from jaxperc.data._validate import check_int, quoted
+from jaxperc.errors import DataError
+
+
+class ConstantFeatureWarning(UserWarning):
+    """A feature has one value in the training data, so it is left unscaled."""
+
+
+class Standardizer(NamedTuple):
+    """Per-feature shift and scale: ``(x - mean) / scale``.
+
+    Plain arrays only, so ``np.savez(path, **std._asdict())`` saves it without
+    pickle and ``Standardizer(**np.load(path))`` restores it.
+    """
+
+    mean: np.ndarray  # [d] float64
+    scale: np.ndarray  # [d] float64, all > 0 (1 for constant features)
+
+    def apply(self, x: np.ndarray) -> np.ndarray:
+        """Standardises ``x`` [n, d] or [d]; see :func:`apply_standardizer`."""
+        return apply_standardizer(self, x)
+
+
+def fit_standardizer(
+    x: np.ndarray,
+    *,
+    feature_names: Sequence[str] | None = None,
+    weights: np.ndarray | None = None,
+) -> Standardizer:
+    """Fits mean and standard deviation per feature on training rows only.
+
+    A feature with a single value among the rows used (or with a standard deviation
+    that underflows to 0) gets scale 1, so it is shifted but never divided by zero,
+    and a :class:`ConstantFeatureWarning` names it.
+
+    Args:
+      x: [n, d] training features (pass only the training rows, never the test rows).
+      feature_names: d names used in the warning; default "column 1", "column 2", ...
+      weights: optional [n] non-negative per-sample weights, e.g. one row of
+        ``kfold_weights`` or ``bootstrap_weights``; rows with weight 0 are ignored.
+
+    Returns:
+      A Standardizer with ``mean`` [d] and ``scale`` [d] (population std, ddof=0).
+    """
+    data = np.asarray(x, dtype=np.float64)
+    if data.ndim != 2 or data.shape[0] < 1 or data.shape[1] < 1:
+        raise DataError(
+            f"fit_standardizer needs x of shape [n, d] with n, d >= 1, got shape "
+            f"{data.shape}; pass Dataset.x or x.reshape(-1, 1) for one feature"
+        )
+    n, d = data.shape
+    names = _feature_names(feature_names, d)
+    if weights is None:
+        used, w = data, np.ones(n)
+    else:
+        w = np.asarray(weights, dtype=np.float64)
+        if w.shape != (n,) or not np.all(np.isfinite(w)) or np.any(w < 0):
+            raise DataError(
+                f"weights must be {n} finite non-negative numbers (one per row of "
+                f"x), got shape {w.shape}; pass a row of kfold_weights(...)"
+            )
+        if not np.any(w > 0):
+            raise DataError("weights are all 0; at least one row must be used to fit")
+        used, w = data[w > 0], w[w > 0]
+    if not np.all(np.isfinite(used)):
+        raise DataError(
+            "x contains NaN or inf; clean the data before fitting a standardizer"
+        )
+    mean = (w @ used) / w.sum()
+    var = (w @ (used - mean) ** 2) / w.sum()
+    constant = (np.max(used, axis=0) == np.min(used, axis=0)) | ~(var > 0)
+    scale = np.where(constant, 1.0, np.sqrt(np.where(constant, 1.0, var)))
+    if np.any(constant):
+        listed = ", ".join(
+            f"{quoted(names[j])} (value {mean[j]:g})" for j in np.flatnonzero(constant)
+        )
+        warnings.warn(
+            f"constant feature(s) in the training data left unscaled (scale 1): "
+            f"{listed}; consider dropping them",
+            ConstantFeatureWarning,
+            stacklevel=2,
+        )
+    return Standardizer(mean=mean, scale=scale)
+
+
+def apply_standardizer(std: Standardizer, x: np.ndarray) -> np.ndarray:
+    """Returns ``(x - std.mean) / std.scale``.
+
+    Args:
+      std: a fitted Standardizer with ``mean`` [d] and ``scale`` [d].
+      x: [n, d] or [d] features.
+
+    Returns:
+      float64 array of the same shape as ``x``.
+    """
+    mean = np.asarray(std.mean, dtype=np.float64)
+    scale = np.asarray(std.scale, dtype=np.float64)
+    if mean.ndim != 1 or scale.shape != mean.shape:
+        raise DataError(
+            f"standardizer mean and scale must both have shape [d], got "
+            f"{mean.shape} and {scale.shape}; refit it with fit_standardizer"
+        )
+    if not np.all(np.isfinite(scale) & (scale > 0)):
+        raise DataError("standardizer scale must be finite and > 0; refit it")
+    data = np.asarray(x, dtype=np.float64)
+    if data.ndim not in (1, 2) or data.shape[-1] != mean.shape[0]:
+        raise DataError(
+            f"x has shape {data.shape} but the standardizer was fitted on "
+            f"{mean.shape[0]} features; pass x of shape [n, {mean.shape[0]}]"
+        )
+    return (data - mean) / scale
+
+
+def one_vs_rest(y_index: np.ndarray, n_classes: int) -> np.ndarray:
+    """One 0/1 target column per class: column k is 1 where ``y_index == k``.
+
+    Args:
+      y_index: [n] integer class indices in ``0..n_classes-1``.
+      n_classes: K, the number of classes (columns).
+
+    Returns:
+      [n, K] float64 array of 0.0 and 1.0 with exactly one 1 per row.
+    """
+    k = check_int("n_classes", n_classes, minimum=1)
+    y = np.asarray(y_index)
+    if y.ndim != 1 or not (np.issubdtype(y.dtype, np.integer) and y.dtype != bool):
+        raise DataError(
+            f"y_index must be a 1-D integer array [n], got dtype {y.dtype} and shape "
+            f"{y.shape}; pass Dataset.y"
+        )
+    if y.size and (y.min() < 0 or y.max() >= k):
+        bad = y[(y < 0) | (y >= k)][0]
+        raise DataError(
+            f"y_index holds class index {bad}, outside 0..{k - 1} for n_classes={k}; "
+            f"pass the number of classes, len(Dataset.classes)"
+        )
+    return (y[:, None] == np.arange(k)[None, :]).astype(np.float64)
+
+
+def _feature_names(feature_names: Sequence[str] | None, d: int) -> list[str]:
+    if feature_names is None:
+        return [f"column {j + 1}" for j in range(d)]
+    names = [str(name) for name in feature_names]
+    if len(names) != d:
+        raise DataError(
+            f"feature_names has {len(names)} names but x has {d} columns; "
+            f"pass Dataset.feature_names"
+        )
+    return names
