@@ -1,0 +1,415 @@
+"""Reading a user's CSV file into a Dataset, refusing bad files with one-line errors.
+
+Rows and columns in messages are 1-based, as a spreadsheet shows them: with a
+header the header is row 1, so the first data row is row 2. A file is read by
+numpy's C parser; only when that fails does a slower pass with the ``csv`` module
+find the first bad cell and name it (or read the file itself, if nothing is wrong).
+Neither keeps a Python object per cell, and nothing is ever written.
+"""
+
+from __future__ import annotations
+
+import csv
+import functools
+import math
+import numbers
+import os
+from array import array
+from collections.abc import Iterable
+from typing import IO, NamedTuple
+
+import numpy as np
+
+from jaxperc.data._validate import did_you_mean, name_list, quoted, shown_cell
+from jaxperc.data.dataset import Dataset
+from jaxperc.errors import DataError
+
+# Cell texts read as "no value" (compared in lower case, after stripping spaces).
+MISSING = frozenset({"", "na", "n/a", "nan", "-nan", "+nan", "null", "none", "?", "-"})
+
+_LEAVE_OUT = "or leave the column out with features=[...]"
+
+
+class _Layout(NamedTuple):
+    shown: str  # the path as the caller gave it, for messages
+    names: tuple[str, ...]  # one name per column
+    header: bool  # whether row 1 holds the names
+    delimiter: str
+
+
+def load_csv(
+    path: str | os.PathLike[str],
+    *,
+    target: str | int | None = None,
+    features: Iterable[str | int] | None = None,
+    header: bool = True,
+    delimiter: str = ",",
+) -> Dataset:
+    """Loads a CSV file of numeric features and one class-label column.
+
+    Labels may be numbers or text. They are mapped to class indices 0..K-1 by sorted
+    unique value (numeric order when every label is a number, so "1" and "1.0" are
+    one class; text order otherwise); ``Dataset.classes`` records the mapping. Two
+    classes give a binary problem; more give one-vs-rest targets.
+
+    Args:
+      path: the CSV file (UTF-8, optional byte-order mark, fields may be quoted).
+      target: the label column, by header name or 1-based column number; default
+        the last column. Without a header the names are "col1", "col2", ...
+      features: the feature columns, by name or 1-based number; default every
+        column except the target. Unlisted columns may hold anything.
+      header: whether row 1 holds the column names.
+      delimiter: the one-character field separator, e.g. ";" or "\\t".
+
+    Returns:
+      A Dataset with x [n, d] float64, y [n] int64, named after ``path``.
+
+    Raises:
+      DataError: one line naming the file, row and column (1-based) and the fix,
+        for a missing, empty or ragged file, a cell that is not a finite number,
+        a missing label, an unknown column, or a target with a single class.
+    """
+    if not isinstance(path, (str, os.PathLike)):
+        raise DataError(f"path must be a file path, got {path!r}")
+    shown = os.fspath(path)
+    if not isinstance(delimiter, str) or len(delimiter) != 1 or delimiter in '"\r\n':
+        raise DataError(
+            f"delimiter must be one character other than a quote or line break, "
+            f"got {delimiter!r}; e.g. delimiter=';' or delimiter='\\t'"
+        )
+    layout = _read_layout(shown, bool(header), delimiter)
+    n_cols = len(layout.names)
+    target_col = n_cols - 1 if target is None else _column(layout, target, "target")
+    feature_cols = _feature_columns(layout, features, target_col)
+    table = _read_fast(layout, feature_cols, target_col)
+    if table is None:
+        table = _read_slow(layout, feature_cols, target_col)
+    x, target_values, labels = table
+    y, classes = _classes(target_values, labels)
+    if len(classes) < 2:
+        raise DataError(
+            f"{shown}: the target column {quoted(layout.names[target_col])} "
+            f"(column {target_col + 1}) has a single class {quoted(classes[0])} in "
+            f"all {len(y)} rows; a classifier needs two or more, so pick another "
+            f"column with target=..."
+        )
+    return Dataset(
+        x=x,
+        y=y,
+        feature_names=tuple(layout.names[j] for j in feature_cols),
+        classes=classes,
+        name=shown,
+        target_name=layout.names[target_col],
+    )
+
+
+def _open_text(shown: str) -> IO[str]:
+    try:
+        return open(shown, newline="", encoding="utf-8-sig")
+    except FileNotFoundError:
+        raise DataError(
+            f"{shown}: file not found; check the path (relative to {os.getcwd()})"
+        ) from None
+    except IsADirectoryError:
+        raise DataError(f"{shown}: is a folder; pass the path of a CSV file") from None
+    except OSError as exc:
+        raise DataError(
+            f"{shown}: cannot be opened ({exc.strerror}); check the path and "
+            f"permissions"
+        ) from None
+
+
+def _not_text(shown: str, exc: UnicodeDecodeError) -> DataError:
+    return DataError(
+        f"{shown}: is not UTF-8 text (byte {exc.object[exc.start : exc.start + 1]!r} "
+        f"cannot be decoded); save it as UTF-8, e.g. 'CSV UTF-8' in a spreadsheet"
+    )
+
+
+def _read_layout(shown: str, header: bool, delimiter: str) -> _Layout:
+    """Column names from row 1 (or the first row's width), checking data follows."""
+    with _open_text(shown) as f:
+        reader = csv.reader(f, delimiter=delimiter, quotechar='"')
+        try:
+            rows = (row for row in reader if any(cell.strip() for cell in row))
+            first = next(rows, None)
+            if first is None:
+                raise DataError(
+                    f"{shown}: the file is empty; it needs a header row and at "
+                    f"least one data row"
+                )
+            first_line = reader.line_num
+            has_data = not header or next(rows, None) is not None
+        except csv.Error as exc:
+            raise DataError(
+                f"{shown}: row {reader.line_num}: {exc}; check the quotes in that row"
+            ) from None
+        except UnicodeDecodeError as exc:
+            raise _not_text(shown, exc) from None
+    if not header:
+        names = tuple(f"col{j + 1}" for j in range(len(first)))
+        return _Layout(shown, names, header, delimiter)
+    if first_line != 1:
+        raise DataError(
+            f"{shown}: row 1 is blank or spans lines; put the column names in row 1 "
+            f"(or pass header=False for a file without names)"
+        )
+    names = tuple(cell.strip() for cell in first)
+    if all(_number(name) is not None for name in names):
+        raise DataError(
+            f"{shown}: row 1 looks like data, not column names ({name_list(names, 3)}"
+            f"); add a header row or pass header=False"
+        )
+    seen: dict[str, int] = {}
+    for j, name in enumerate(names):
+        if name and name in seen:
+            raise DataError(
+                f"{shown}: columns {seen[name] + 1} and {j + 1} are both named "
+                f"{quoted(name)}; give each column a distinct name in row 1"
+            )
+        seen[name] = j
+    if not has_data:
+        raise DataError(
+            f"{shown}: has a header row but no data rows; add at least one row "
+            f"below the column names"
+        )
+    return _Layout(shown, names, header, delimiter)
+
+
+def _column(layout: _Layout, key: object, what: str) -> int:
+    """The 0-based index of a column given by name or 1-based number."""
+    names = layout.names
+    if isinstance(key, str):
+        if key.strip() in names:
+            return names.index(key.strip())
+        raise DataError(
+            f"{layout.shown}: no column named {quoted(key)} for the {what}; "
+            f"{did_you_mean(key, names)}available columns: {name_list(names)}"
+        )
+    if isinstance(key, numbers.Integral) and not isinstance(key, bool):
+        if 1 <= key <= len(names):
+            return int(key) - 1
+        raise DataError(
+            f"{layout.shown}: {what} column {key} does not exist; the file has "
+            f"{len(names)} columns, numbered 1 to {len(names)}"
+        )
+    raise DataError(
+        f"{layout.shown}: the {what} must be a column name or a 1-based column "
+        f"number, got {key!r}"
+    )
+
+
+def _feature_columns(
+    layout: _Layout, features: Iterable[str | int] | None, target_col: int
+) -> list[int]:
+    shown, names = layout.shown, layout.names
+    if features is None:
+        cols = [j for j in range(len(names)) if j != target_col]
+    elif isinstance(features, (str, bytes)) or not isinstance(features, Iterable):
+        raise DataError(
+            f"features must be a list of column names or numbers, got {features!r}; "
+            f"e.g. features=[{features!r}]"
+        )
+    else:
+        cols = [_column(layout, key, "feature") for key in features]
+        for i, j in enumerate(cols):
+            if j == target_col:
+                raise DataError(
+                    f"{shown}: column {j + 1} ({quoted(names[j])}) is both the "
+                    f"target and a feature; leave it out of features"
+                )
+            if j in cols[:i]:
+                raise DataError(
+                    f"{shown}: column {j + 1} ({quoted(names[j])}) is listed twice "
+                    f"in features; list each column once"
+                )
+    if not cols:
+        hint = ""
+        if len(names) == 1:
+            seps = [d for d in ";\t|," if d != layout.delimiter and d in names[0]]
+            if seps:
+                hint = f" (it looks {seps[0]!r}-separated: pass delimiter={seps[0]!r})"
+        raise DataError(
+            f"{shown}: no feature columns: the file has {len(names)} column(s) and "
+            f"the target is column {target_col + 1}{hint}; a data set needs at least "
+            f"one feature"
+        )
+    for j in [*cols, target_col]:
+        if not names[j]:
+            raise DataError(
+                f"{shown}: column {j + 1} has no name in row 1; name it, or choose "
+                f"the feature columns with features=[...]"
+            )
+    return cols
+
+
+Table = tuple[np.ndarray, np.ndarray, list[str] | None]
+
+
+def _read_fast(
+    layout: _Layout, feature_cols: list[int], target_col: int
+) -> Table | None:
+    """Reads with numpy's C parser; None when anything is off (the slow pass tells)."""
+    options = dict(
+        delimiter=layout.delimiter,
+        skiprows=1 if layout.header else 0,
+        ndmin=2,
+        comments=None,
+        quotechar='"',
+        encoding="utf-8-sig",
+        dtype=np.float64,
+    )
+    n_cols = len(layout.names)
+    labels: list[str] | None = None
+    try:
+        table = np.loadtxt(layout.shown, **options)
+    except (ValueError, TypeError, IndexError):
+        # Text labels or text in columns left out: read those through converters.
+        codes: dict[str, int] = {}
+        used = {*feature_cols, target_col}
+        converters = {j: _zero for j in range(n_cols) if j not in used}
+        converters[target_col] = functools.partial(_label_code, codes)
+        try:
+            table = np.loadtxt(layout.shown, converters=converters, **options)
+        except (ValueError, TypeError, IndexError):
+            return None
+        labels = list(codes)
+    if table.shape[1] != n_cols:
+        return None
+    start, d = feature_cols[0], len(feature_cols)
+    if feature_cols == list(range(start, start + d)):
+        x = table[:, start : start + d]  # a view: no second copy of a large file
+    else:
+        x = table[:, feature_cols]
+    target = table[:, target_col].copy()
+    if not (np.isfinite(x).all() and np.isfinite(target).all()):
+        return None
+    return x, target, labels
+
+
+def _read_slow(layout: _Layout, feature_cols: list[int], target_col: int) -> Table:
+    """Reads cell by cell, raising a DataError at the first bad row or cell."""
+    shown, n_cols = layout.shown, len(layout.names)
+    values = array("d")
+    target = array("d")
+    codes: dict[str, int] = {}
+    with _open_text(shown) as f:
+        reader = csv.reader(f, delimiter=layout.delimiter, quotechar='"')
+        try:
+            if layout.header:
+                next(reader)
+            for row in reader:
+                if not row:
+                    continue  # blank line
+                line = reader.line_num
+                if len(row) != n_cols:
+                    widths = "the header has" if layout.header else "row 1 has"
+                    raise DataError(
+                        f"{shown}: row {line} has {len(row)} fields but {widths} "
+                        f"{n_cols}; make every row have {n_cols} fields (look for "
+                        f"a missing or extra {layout.delimiter!r} or an unquoted "
+                        f"{layout.delimiter!r} inside a value)"
+                    )
+                for j in feature_cols:
+                    value = _number(row[j])
+                    if value is None or not math.isfinite(value):
+                        raise _cell_error(layout, line, j, row[j])
+                    values.append(value)
+                label = row[target_col].strip()
+                problem = _label_problem(label)
+                if problem:
+                    raise DataError(
+                        f"{shown}: row {line}, column {target_col + 1} "
+                        f"({quoted(layout.names[target_col])}): {problem}; fill in "
+                        f"the class label or remove the row"
+                    )
+                target.append(codes.setdefault(label, len(codes)))
+        except csv.Error as exc:
+            raise DataError(
+                f"{shown}: row {reader.line_num}: {exc}; check the quotes in that row"
+            ) from None
+        except UnicodeDecodeError as exc:
+            raise _not_text(shown, exc) from None
+    x = np.frombuffer(values, dtype=np.float64).reshape(-1, len(feature_cols))
+    return x.copy(), np.frombuffer(target, dtype=np.float64).copy(), list(codes)
+
+
+def _cell_error(layout: _Layout, line: int, col: int, cell: str) -> DataError:
+    text = cell.strip()
+    if not text:
+        problem = "the cell is empty (a missing value); fill it in"
+    elif text.lower() in MISSING:
+        problem = f"{shown_cell(cell)} is a missing value; fill it in"
+    elif _number(text) is not None:
+        problem = f"{shown_cell(cell)} is infinite; replace it with a finite number"
+    else:
+        problem = f"{shown_cell(cell)} is not a number; fix that cell"
+    return DataError(
+        f"{layout.shown}: row {line}, column {col + 1} "
+        f"({quoted(layout.names[col])}): {problem} or remove the row, {_LEAVE_OUT}"
+    )
+
+
+def _number(cell: str) -> float | None:
+    """The cell as a float the way numpy's parser reads it, or None."""
+    text = cell.strip()
+    if not text.isascii() or "_" in text:
+        return None
+    try:
+        return float(text)
+    except ValueError:
+        return None
+
+
+def _label_problem(label: str) -> str | None:
+    """Why a stripped target cell cannot be a class label, or None if it can."""
+    if not label:
+        return "the class label is empty"
+    if label.lower() in MISSING:
+        return f"the class label {shown_cell(label)} is a missing value"
+    number = _number(label)
+    if number is not None and not math.isfinite(number):
+        return f"the class label {shown_cell(label)} is not a finite number"
+    return None
+
+
+def _label_code(codes: dict[str, int], cell: str) -> float:
+    label = cell.strip()
+    if _label_problem(label):
+        raise ValueError(label)
+    return float(codes.setdefault(label, len(codes)))
+
+
+def _zero(cell: str) -> float:
+    return 0.0
+
+
+def _classes(
+    target: np.ndarray, labels: list[str] | None
+) -> tuple[np.ndarray, tuple[str, ...]]:
+    """Class indices by sorted unique label, and the class names in that order.
+
+    Args:
+      target: [n] float64 label values, or codes into ``labels`` when given.
+      labels: the distinct label texts in order of first appearance, or None
+        when ``target`` already holds numeric labels.
+    """
+    if labels is not None:
+        numbers_ = [_number(label) for label in labels]
+        if all(v is not None for v in numbers_):
+            target = np.asarray(numbers_, dtype=np.float64)[target.astype(np.int64)]
+            labels = None
+    if labels is None:
+        values, y = np.unique(target, return_inverse=True)
+        return y.astype(np.int64), tuple(_number_name(float(v)) for v in values)
+    order = sorted(range(len(labels)), key=labels.__getitem__)
+    rank = np.empty(len(labels), dtype=np.int64)
+    rank[order] = np.arange(len(labels))
+    return rank[target.astype(np.int64)], tuple(labels[i] for i in order)
+
+
+def _number_name(value: float) -> str:
+    """A numeric label as a class name: "1" for 1.0, "0.5" for 0.5."""
+    if value.is_integer() and abs(value) < 2**53:
+        return str(int(value))
+    return repr(value)
