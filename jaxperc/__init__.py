@@ -8,6 +8,7 @@ from jaxperc.activations import ACTIVATIONS, get_activation
 from jaxperc.checkpoint import RunState, load_run_state, save_run_state
 from jaxperc.engine import STOP_REASONS
 from jaxperc.errors import CheckpointError, ConfigError, DataError, JaxpercError
+from jaxperc.gradcheck import GradCheckReport, gradient_check, random_problem
 from jaxperc.grads import autodiff_grad, delta, manual_grad, published_grad
 from jaxperc.grid import Grid, make_grid
 from jaxperc.losses import LOSSES, cost
@@ -26,6 +27,7 @@ __all__ = [
     "CheckpointError",
     "ConfigError",
     "DataError",
+    "GradCheckReport",
     "Grid",
     "JaxpercError",
     "Params",
@@ -38,6 +40,7 @@ __all__ = [
     "delta",
     "forward",
     "get_activation",
+    "gradient_check",
     "init_params",
     "load_run_state",
     "make_grid",
@@ -45,6 +48,7 @@ __all__ = [
     "manual_grad",
     "predict",
     "published_grad",
+    "random_problem",
     "save_run_state",
     "train",
     "train_many",
