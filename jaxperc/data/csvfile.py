@@ -11,30 +11,25 @@ from __future__ import annotations
 
 import csv
 import functools
-import math
 import numbers
 import os
-from array import array
+import re
 from collections.abc import Iterable
-from typing import IO, NamedTuple
 
 import numpy as np
 
-from jaxperc.data._validate import did_you_mean, name_list, quoted, shown_cell
+from jaxperc.data._validate import did_you_mean, name_list, quoted
+from jaxperc.data.csvcells import (
+    Layout,
+    Table,
+    label_problem,
+    not_text,
+    number,
+    open_text,
+    read_slow,
+)
 from jaxperc.data.dataset import Dataset
 from jaxperc.errors import DataError
-
-# Cell texts read as "no value" (compared in lower case, after stripping spaces).
-MISSING = frozenset({"", "na", "n/a", "nan", "-nan", "+nan", "null", "none", "?", "-"})
-
-_LEAVE_OUT = "or leave the column out with features=[...]"
-
-
-class _Layout(NamedTuple):
-    shown: str  # the path as the caller gave it, for messages
-    names: tuple[str, ...]  # one name per column
-    header: bool  # whether row 1 holds the names
-    delimiter: str
 
 
 def load_csv(
@@ -83,7 +78,7 @@ def load_csv(
     feature_cols = _feature_columns(layout, features, target_col)
     table = _read_fast(layout, feature_cols, target_col)
     if table is None:
-        table = _read_slow(layout, feature_cols, target_col)
+        table = read_slow(layout, feature_cols, target_col)
     x, target_values, labels = table
     y, classes = _classes(target_values, labels)
     if len(classes) < 2:
@@ -103,32 +98,9 @@ def load_csv(
     )
 
 
-def _open_text(shown: str) -> IO[str]:
-    try:
-        return open(shown, newline="", encoding="utf-8-sig")
-    except FileNotFoundError:
-        raise DataError(
-            f"{shown}: file not found; check the path (relative to {os.getcwd()})"
-        ) from None
-    except IsADirectoryError:
-        raise DataError(f"{shown}: is a folder; pass the path of a CSV file") from None
-    except OSError as exc:
-        raise DataError(
-            f"{shown}: cannot be opened ({exc.strerror}); check the path and "
-            f"permissions"
-        ) from None
-
-
-def _not_text(shown: str, exc: UnicodeDecodeError) -> DataError:
-    return DataError(
-        f"{shown}: is not UTF-8 text (byte {exc.object[exc.start : exc.start + 1]!r} "
-        f"cannot be decoded); save it as UTF-8, e.g. 'CSV UTF-8' in a spreadsheet"
-    )
-
-
-def _read_layout(shown: str, header: bool, delimiter: str) -> _Layout:
+def _read_layout(shown: str, header: bool, delimiter: str) -> Layout:
     """Column names from row 1 (or the first row's width), checking data follows."""
-    with _open_text(shown) as f:
+    with open_text(shown) as f:
         reader = csv.reader(f, delimiter=delimiter, quotechar='"')
         try:
             rows = (row for row in reader if any(cell.strip() for cell in row))
@@ -145,17 +117,17 @@ def _read_layout(shown: str, header: bool, delimiter: str) -> _Layout:
                 f"{shown}: row {reader.line_num}: {exc}; check the quotes in that row"
             ) from None
         except UnicodeDecodeError as exc:
-            raise _not_text(shown, exc) from None
+            raise not_text(shown, exc) from None
     if not header:
         names = tuple(f"col{j + 1}" for j in range(len(first)))
-        return _Layout(shown, names, header, delimiter)
+        return Layout(shown, names, header, delimiter)
     if first_line != 1:
         raise DataError(
             f"{shown}: row 1 is blank or spans lines; put the column names in row 1 "
             f"(or pass header=False for a file without names)"
         )
     names = tuple(cell.strip() for cell in first)
-    if all(_number(name) is not None for name in names):
+    if all(number(name) is not None for name in names):
         raise DataError(
             f"{shown}: row 1 looks like data, not column names ({name_list(names, 3)}"
             f"); add a header row or pass header=False"
@@ -173,10 +145,10 @@ def _read_layout(shown: str, header: bool, delimiter: str) -> _Layout:
             f"{shown}: has a header row but no data rows; add at least one row "
             f"below the column names"
         )
-    return _Layout(shown, names, header, delimiter)
+    return Layout(shown, names, header, delimiter)
 
 
-def _column(layout: _Layout, key: object, what: str) -> int:
+def _column(layout: Layout, key: object, what: str) -> int:
     """The 0-based index of a column given by name or 1-based number."""
     names = layout.names
     if isinstance(key, str):
@@ -200,7 +172,7 @@ def _column(layout: _Layout, key: object, what: str) -> int:
 
 
 def _feature_columns(
-    layout: _Layout, features: Iterable[str | int] | None, target_col: int
+    layout: Layout, features: Iterable[str | int] | None, target_col: int
 ) -> list[int]:
     shown, names = layout.shown, layout.names
     if features is None:
@@ -243,11 +215,8 @@ def _feature_columns(
     return cols
 
 
-Table = tuple[np.ndarray, np.ndarray, list[str] | None]
-
-
 def _read_fast(
-    layout: _Layout, feature_cols: list[int], target_col: int
+    layout: Layout, feature_cols: list[int], target_col: int
 ) -> Table | None:
     """Reads with numpy's C parser; None when anything is off (the slow pass tells)."""
     options = dict(
@@ -263,7 +232,10 @@ def _read_fast(
     labels: list[str] | None = None
     try:
         table = np.loadtxt(layout.shown, **options)
-    except (ValueError, TypeError, IndexError):
+    except (ValueError, TypeError, IndexError) as exc:
+        bad = re.search(r"column (\d+)\.?$", str(exc))
+        if bad and int(bad.group(1)) - 1 in feature_cols:
+            return None  # a bad feature cell: converters would not help
         # Text labels or text in columns left out: read those through converters.
         codes: dict[str, int] = {}
         used = {*feature_cols, target_col}
@@ -287,95 +259,9 @@ def _read_fast(
     return x, target, labels
 
 
-def _read_slow(layout: _Layout, feature_cols: list[int], target_col: int) -> Table:
-    """Reads cell by cell, raising a DataError at the first bad row or cell."""
-    shown, n_cols = layout.shown, len(layout.names)
-    values = array("d")
-    target = array("d")
-    codes: dict[str, int] = {}
-    with _open_text(shown) as f:
-        reader = csv.reader(f, delimiter=layout.delimiter, quotechar='"')
-        try:
-            if layout.header:
-                next(reader)
-            for row in reader:
-                if not row:
-                    continue  # blank line
-                line = reader.line_num
-                if len(row) != n_cols:
-                    widths = "the header has" if layout.header else "row 1 has"
-                    raise DataError(
-                        f"{shown}: row {line} has {len(row)} fields but {widths} "
-                        f"{n_cols}; make every row have {n_cols} fields (look for "
-                        f"a missing or extra {layout.delimiter!r} or an unquoted "
-                        f"{layout.delimiter!r} inside a value)"
-                    )
-                for j in feature_cols:
-                    value = _number(row[j])
-                    if value is None or not math.isfinite(value):
-                        raise _cell_error(layout, line, j, row[j])
-                    values.append(value)
-                label = row[target_col].strip()
-                problem = _label_problem(label)
-                if problem:
-                    raise DataError(
-                        f"{shown}: row {line}, column {target_col + 1} "
-                        f"({quoted(layout.names[target_col])}): {problem}; fill in "
-                        f"the class label or remove the row"
-                    )
-                target.append(codes.setdefault(label, len(codes)))
-        except csv.Error as exc:
-            raise DataError(
-                f"{shown}: row {reader.line_num}: {exc}; check the quotes in that row"
-            ) from None
-        except UnicodeDecodeError as exc:
-            raise _not_text(shown, exc) from None
-    x = np.frombuffer(values, dtype=np.float64).reshape(-1, len(feature_cols))
-    return x.copy(), np.frombuffer(target, dtype=np.float64).copy(), list(codes)
-
-
-def _cell_error(layout: _Layout, line: int, col: int, cell: str) -> DataError:
-    text = cell.strip()
-    if not text:
-        problem = "the cell is empty (a missing value); fill it in"
-    elif text.lower() in MISSING:
-        problem = f"{shown_cell(cell)} is a missing value; fill it in"
-    elif _number(text) is not None:
-        problem = f"{shown_cell(cell)} is infinite; replace it with a finite number"
-    else:
-        problem = f"{shown_cell(cell)} is not a number; fix that cell"
-    return DataError(
-        f"{layout.shown}: row {line}, column {col + 1} "
-        f"({quoted(layout.names[col])}): {problem} or remove the row, {_LEAVE_OUT}"
-    )
-
-
-def _number(cell: str) -> float | None:
-    """The cell as a float the way numpy's parser reads it, or None."""
-    text = cell.strip()
-    if not text.isascii() or "_" in text:
-        return None
-    try:
-        return float(text)
-    except ValueError:
-        return None
-
-
-def _label_problem(label: str) -> str | None:
-    """Why a stripped target cell cannot be a class label, or None if it can."""
-    if not label:
-        return "the class label is empty"
-    if label.lower() in MISSING:
-        return f"the class label {shown_cell(label)} is a missing value"
-    number = _number(label)
-    if number is not None and not math.isfinite(number):
-        return f"the class label {shown_cell(label)} is not a finite number"
-    return None
-
-
 def _label_code(codes: dict[str, int], cell: str) -> float:
     label = cell.strip()
-    if _label_problem(label):
+    if label_problem(label):
         raise ValueError(label)
     return float(codes.setdefault(label, len(codes)))
 
@@ -395,9 +281,9 @@ def _classes(
         when ``target`` already holds numeric labels.
     """
     if labels is not None:
-        numbers_ = [_number(label) for label in labels]
-        if all(v is not None for v in numbers_):
-            target = np.asarray(numbers_, dtype=np.float64)[target.astype(np.int64)]
+        values = [number(label) for label in labels]
+        if all(v is not None for v in values):
+            target = np.asarray(values, dtype=np.float64)[target.astype(np.int64)]
             labels = None
     if labels is None:
         values, y = np.unique(target, return_inverse=True)
