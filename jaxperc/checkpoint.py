@@ -58,7 +58,7 @@ def load_run_state(path: str | os.PathLike) -> RunState:
     """Read a checkpoint written by :func:`save_run_state`, or raise CheckpointError."""
     path = Path(path)
     try:
-        with np.load(path, allow_pickle=False) as z:
+        with open(path, "rb") as f, np.load(f, allow_pickle=False) as z:
             files = set(z.files)
             if int(z["format_version"]) != FORMAT_VERSION:
                 raise CheckpointError(
