@@ -81,8 +81,8 @@ def read_slow(layout: Layout, feature_cols: list[int], target_col: int) -> Table
                     raise DataError(
                         f"{shown}: row {line} has {_fields(len(row))} but {widths} "
                         f"{n_cols}; make every row have {n_cols} fields (look for "
-                        f"a missing or extra {layout.delimiter!r} or an unquoted "
-                        f"{layout.delimiter!r} inside a value)"
+                        f"a missing or extra {layout.delimiter!r}, an unquoted "
+                        f"{layout.delimiter!r} inside a value or an unclosed quote)"
                     )
                 cells = [row[j] for j in feature_cols]
                 try:
