@@ -78,7 +78,9 @@ def fit_standardizer(
         )
     mean = (w @ used) / w.sum()
     var = (w @ (used - mean) ** 2) / w.sum()
-    constant = (np.max(used, axis=0) == np.min(used, axis=0)) | ~(var > 0)
+    single = np.max(used, axis=0) == np.min(used, axis=0)
+    mean = np.where(single, used[0], mean)  # exact, so the column becomes exactly 0
+    constant = single | ~(var > 0)
     scale = np.where(constant, 1.0, np.sqrt(np.where(constant, 1.0, var)))
     if np.any(constant):
         listed = ", ".join(

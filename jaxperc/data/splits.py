@@ -26,8 +26,9 @@ def train_test_split(
 
     The test part has ``ceil(test_fraction * n)`` rows (at least 1, at most n - 1).
     With ``stratify`` each class contributes in proportion to its size (largest
-    remainders, ties broken by the seed), and a class keeps at least one training
-    row whenever it has two or more rows.
+    remainders, ties broken by the seed), and a class with two or more rows keeps
+    at least one of them for training (unless the test part could not be filled
+    otherwise, e.g. when most classes have a single row).
 
     Args:
       y: [n] class labels (n >= 2), e.g. ``Dataset.y``.
@@ -139,19 +140,17 @@ def _class_groups(labels: np.ndarray, rng: np.random.Generator) -> list[np.ndarr
 def _apportion(sizes: np.ndarray, total: int, rng: np.random.Generator) -> np.ndarray:
     """Integer quotas proportional to ``sizes`` summing to ``total``.
 
-    Largest remainders first (random tie-break); a class of two or more rows keeps
-    at least one row out of its quota.
+    Largest remainders first (random tie-break). A class of two or more rows keeps
+    at least one row out of its quota unless the total cannot be reached otherwise.
     """
     ideal = sizes * (total / sizes.sum())
     quotas = np.floor(ideal).astype(np.int64)
-    caps = np.where(sizes >= 2, sizes - 1, 0)
-    remainder = ideal - quotas
-    order = np.lexsort((rng.random(len(sizes)), -remainder))
-    missing = total - quotas.sum()
-    for c in np.concatenate([order, order]):
-        if missing <= 0:
-            break
-        if quotas[c] < caps[c]:
-            quotas[c] += 1
-            missing -= 1
-    return np.minimum(quotas, caps)
+    order = np.lexsort((rng.random(len(sizes)), -(ideal - quotas)))
+    for limit in (np.where(sizes >= 2, sizes - 1, 0), sizes):
+        while quotas.sum() < total:
+            open_ = [c for c in order if quotas[c] < limit[c]]
+            if not open_:
+                break
+            for c in open_[: total - quotas.sum()]:
+                quotas[c] += 1
+    return quotas
