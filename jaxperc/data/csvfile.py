@@ -106,9 +106,9 @@ def _read_layout(shown: str, header: bool, delimiter: str) -> Layout:
             rows = (row for row in reader if any(cell.strip() for cell in row))
             first = next(rows, None)
             if first is None:
+                needs = "a header row and " if header else ""
                 raise DataError(
-                    f"{shown}: the file is empty; it needs a header row and at "
-                    f"least one data row"
+                    f"{shown}: the file is empty; it needs {needs}at least one data row"
                 )
             first_line = reader.line_num
             has_data = not header or next(rows, None) is not None
