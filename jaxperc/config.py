@@ -1,0 +1,557 @@
+"""Experiment configs: a TOML file → validated, frozen dataclasses → TOML again.
+
+A config has five tables, ``[data]``, ``[model]``, ``[train]``, ``[sweep]`` and
+``[output]`` (every key is listed in ``docs/configs.md``). :func:`load_config` reads
+a file, applies ``--set section.key=value`` overrides, checks every key against the
+schema below and returns a :class:`Config`; :func:`to_toml` writes the resolved
+config back (flat tables of scalars and lists), which is what a run folder keeps and
+what ``--resume`` reads. Every problem is a :class:`~jaxperc.ConfigError` whose one
+line names the file, the key and the fix.
+"""
+
+import dataclasses
+import difflib
+import json
+import math
+import os
+import tomllib
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import jaxperc
+import jaxperc.data
+from jaxperc.errors import ConfigError
+
+SYNTHETIC = ("blobs", "xor")
+DTYPES = ("float32", "float64")
+INITS = ("normal", "uniform", "zeros")
+GRADS = ("manual", "autodiff")
+METRICS = ("test_accuracy", "train_accuracy", "cost")
+# optimizer hyper-parameters that a sweep may vary per model (floats only)
+FLOAT_HPARAMS = (
+    "momentum",
+    "b1",
+    "b2",
+    "eps",
+    "eps_root",
+    "decay",
+    "weight_decay",
+    "initial_accumulator_value",
+)
+LIST_AXES = ("seed", "learning_rate", "l2", *FLOAT_HPARAMS)
+
+
+@dataclass(frozen=True)
+class DataConfig:
+    source: str = "breast_cancer"
+    n_samples: int = 200
+    n_features: int = 2
+    margin: float = 0.5
+    noise: float | None = None
+    seed: int = 0
+    target: str | None = None
+    features: tuple[str, ...] | None = None
+    header: bool = True
+    delimiter: str = ","
+    test_fraction: float = 0.25
+    split_seed: int = 0
+    stratify: bool = True
+    standardize: bool = True
+    positive: str | None = None
+
+
+@dataclass(frozen=True)
+class ModelConfig:
+    activation: str = "sigmoid"
+    init: str = "normal"
+    init_scale: float = 0.01
+
+
+@dataclass(frozen=True)
+class TrainConfig:
+    loss: str = "mse"
+    grad: str = "manual"
+    optimizer: str = "gd"
+    optimizer_kwargs: tuple[tuple[str, Any], ...] = ()
+    learning_rate: float = 0.1
+    seed: int = 0
+    max_epochs: int = 1000
+    tol: float = 1e-7
+    patience: int = 5
+    gtol: float = 0.0
+    batch_size: int | None = None
+    data_seed: int = 0
+    l2: float = 0.0
+    schedule: str | None = None
+    schedule_kwargs: tuple[tuple[str, Any], ...] = ()
+    dtype: str = "float32"
+    record_accuracy: bool = False
+
+
+@dataclass(frozen=True)
+class SweepConfig:
+    """Grid axes; ``axes`` keeps (name, values) in the order they were written."""
+
+    axes: tuple[tuple[str, tuple[Any, ...]], ...] = ()
+    fold: int | None = None
+    bootstrap: int | None = None
+    classes: str | tuple[str, ...] | None = None  # the ``class`` key
+
+
+@dataclass(frozen=True)
+class OutputConfig:
+    dir: str = "runs"
+    metric: str = "test_accuracy"
+    plots: bool = True
+    checkpoint_every: float = 30.0
+
+
+@dataclass(frozen=True)
+class Config:
+    data: DataConfig = DataConfig()
+    model: ModelConfig = ModelConfig()
+    train: TrainConfig = TrainConfig()
+    sweep: SweepConfig = SweepConfig()
+    output: OutputConfig = OutputConfig()
+    name: str = "experiment"  # the file stem, used to name run folders
+
+
+# section → key → (type tag, default); "sweep" is handled on its own
+_SECTIONS = {
+    "data": DataConfig,
+    "model": ModelConfig,
+    "train": TrainConfig,
+    "output": OutputConfig,
+}
+_TYPES = {
+    int: "an integer",
+    float: "a number",
+    bool: "true or false",
+    str: "a string",
+}
+
+
+def _type_of(section: str, key: str) -> tuple[type, bool]:
+    """(base type, optional) of a key, read from the dataclass annotations."""
+    special = {
+        ("data", "features"): (list, True),
+        ("train", "optimizer_kwargs"): (dict, False),
+        ("train", "schedule_kwargs"): (dict, False),
+    }
+    if (section, key) in special:
+        return special[(section, key)]
+    hint = _SECTIONS[section].__annotations__[key]
+    text = str(hint)
+    optional = "None" in text
+    for base in (bool, int, float, str):
+        if hint is base or text.startswith(base.__name__):
+            return base, optional
+    raise AssertionError(f"no type for {section}.{key}")  # pragma: no cover
+
+
+class _Where:
+    """Names where a key came from: the file, or a --set override."""
+
+    def __init__(self, path: str, overridden: set[str]):
+        self.path, self.overridden = path, overridden
+
+    def __call__(self, dotted: str) -> str:
+        if dotted in self.overridden:
+            return f"--set {dotted}"
+        return f"{self.path}: {dotted}"
+
+
+def _fail(where: _Where, dotted: str, message: str) -> ConfigError:
+    return ConfigError(f"{where(dotted)} {message}")
+
+
+def _unknown(where: _Where, dotted: str, known: list[str]) -> ConfigError:
+    hint = difflib.get_close_matches(dotted, known, n=1, cutoff=0.6)
+    tip = f" (did you mean {hint[0]}?)" if hint else f"; known keys: {', '.join(known)}"
+    return ConfigError(f"{where(dotted)} is not a known key{tip}")
+
+
+def _choice(where, dotted, value, allowed) -> str:
+    if value in allowed:
+        return value
+    hint = difflib.get_close_matches(str(value), list(allowed), n=1)
+    tip = f"did you mean {hint[0]!r}? " if hint else ""
+    listed = ", ".join(repr(a) for a in allowed)
+    raise _fail(where, dotted, f"= {value!r} is not known; {tip}use one of {listed}")
+
+
+def _typed(where, dotted, value, base, optional):
+    if value is None and optional:
+        return None
+    if base is float and isinstance(value, int) and not isinstance(value, bool):
+        value = float(value)
+    ok = isinstance(value, base) and not (base is not bool and isinstance(value, bool))
+    if not ok:
+        raise _fail(
+            where, dotted, f"= {value!r} must be {_TYPES[base]}, not {_kind(value)}"
+        )
+    if base is float and not math.isfinite(value):
+        raise _fail(where, dotted, f"= {value!r} must be a finite number")
+    return value
+
+
+def _kind(value) -> str:
+    if isinstance(value, bool):
+        return "a boolean"
+    if isinstance(value, list):
+        return "a list"
+    if isinstance(value, dict):
+        return "a table"
+    return type(value).__name__
+
+
+def _scalar_table(where, dotted, table) -> tuple[tuple[str, Any], ...]:
+    if not isinstance(table, dict):
+        raise _fail(where, dotted, "must be a table like { momentum = 0.9 }")
+    for k, v in table.items():
+        if not isinstance(v, bool | int | float | str):
+            raise _fail(where, f"{dotted}.{k}", "must be a number, boolean or string")
+    return tuple(table.items())
+
+
+def _check_range(where, section: str, values: dict[str, Any]) -> None:
+    def need(key, ok, rule):
+        if values.get(key) is not None and not ok(values[key]):
+            raise _fail(where, f"{section}.{key}", f"= {values[key]!r} {rule}")
+
+    positive_ints = ("n_samples", "n_features", "max_epochs", "patience", "batch_size")
+    for key in positive_ints:
+        need(key, lambda v: v >= 1, "must be ≥ 1")
+    for key in ("seed", "split_seed", "data_seed"):
+        need(key, lambda v: v >= 0, "must be ≥ 0")
+    for key in ("margin", "noise", "init_scale", "tol", "gtol", "l2"):
+        need(key, lambda v: v >= 0, "must be ≥ 0")
+    need("learning_rate", lambda v: v > 0, "must be > 0")
+    need("checkpoint_every", lambda v: v > 0, "must be > 0 seconds")
+    need(
+        "test_fraction",
+        lambda v: 0 <= v < 1,
+        "must be in [0, 1) (0: no held-out test split)",
+    )
+    need("delimiter", lambda v: len(v) == 1, "must be one character, e.g. ';'")
+
+
+def _section(where, raw: dict, section: str) -> dict[str, Any]:
+    cls = _SECTIONS[section]
+    table = raw.get(section, {})
+    if not isinstance(table, dict):
+        raise _fail(where, section, "must be a table: write it as [" + section + "]")
+    known = [f.name for f in dataclasses.fields(cls)]
+    out = {}
+    for key, value in table.items():
+        dotted = f"{section}.{key}"
+        if key not in known:
+            raise _unknown(where, dotted, [f"{section}.{k}" for k in known])
+        base, optional = _type_of(section, key)
+        if base is dict:
+            out[key] = _scalar_table(where, dotted, value)
+        elif base is list:
+            if not (isinstance(value, list) and all(isinstance(v, str) for v in value)):
+                raise _fail(where, dotted, "must be a list of column names")
+            out[key] = tuple(value)
+        else:
+            out[key] = _typed(where, dotted, value, base, optional)
+    _check_range(where, section, out)
+    return out
+
+
+def _axis_values(where, dotted, value, integer: bool) -> tuple:
+    if isinstance(value, dict):
+        value = _spaced(where, dotted, value)
+    if not isinstance(value, list):
+        value = [value]
+    if not value:
+        raise _fail(where, dotted, "must be a non-empty list")
+    out = []
+    for v in value:
+        if integer:
+            if isinstance(v, float) and v.is_integer():
+                v = int(v)
+            if isinstance(v, bool) or not isinstance(v, int) or v < 0:
+                raise _fail(where, dotted, f"holds {v!r}; seeds are integers ≥ 0")
+        else:
+            out_v = _typed(where, dotted, v, float, False)
+            if dotted.endswith("learning_rate") and out_v <= 0:
+                raise _fail(where, dotted, f"holds {v!r}; learning rates must be > 0")
+            v = out_v
+        out.append(v)
+    return tuple(out)
+
+
+def _spaced(where, dotted, table) -> list:
+    """``{ start = a, stop = b, num = n, log = false }`` → n evenly spaced values."""
+    allowed = {"start", "stop", "num", "log"}
+    if not {"start", "stop", "num"} <= set(table) <= allowed:
+        raise _fail(
+            where,
+            dotted,
+            "as a table needs start, stop, num (and optional log = true), "
+            "e.g. { start = 0.01, stop = 1.0, num = 8, log = true }",
+        )
+    start = _typed(where, f"{dotted}.start", table["start"], float, False)
+    stop = _typed(where, f"{dotted}.stop", table["stop"], float, False)
+    num = table["num"]
+    if isinstance(num, bool) or not isinstance(num, int) or num < 1:
+        raise _fail(where, f"{dotted}.num", f"= {num!r} must be an integer ≥ 1")
+    log = table.get("log", False)
+    if log and (start <= 0 or stop <= 0):
+        raise _fail(where, dotted, "with log = true needs start and stop > 0")
+    if num == 1:
+        return [start]
+    if log:
+        a, b = math.log(start), math.log(stop)
+        return [math.exp(a + (b - a) * i / (num - 1)) for i in range(num)]
+    return [start + (stop - start) * i / (num - 1) for i in range(num)]
+
+
+def _sweep(where, raw: dict) -> SweepConfig:
+    table = raw.get("sweep", {})
+    if not isinstance(table, dict):
+        raise _fail(where, "sweep", "must be a table: write it as [sweep]")
+    known = [*LIST_AXES, "fold", "bootstrap", "class"]
+    axes, fold, boot, classes = [], None, None, None
+    for key, value in table.items():
+        dotted = f"sweep.{key}"
+        if key not in known:
+            raise _unknown(where, dotted, [f"sweep.{k}" for k in known])
+        if key in ("fold", "bootstrap"):
+            value = _typed(where, dotted, value, int, False)
+            low = 2 if key == "fold" else 1
+            if value < low:
+                raise _fail(where, dotted, f"= {value} must be ≥ {low}")
+            fold, boot = (value, boot) if key == "fold" else (fold, value)
+        elif key == "class":
+            if value == "all":
+                classes = "all"
+            elif (
+                isinstance(value, list)
+                and value
+                and all(isinstance(v, str) for v in value)
+            ):
+                classes = tuple(value)
+            else:
+                raise _fail(
+                    where, dotted, f'= {value!r} must be "all" or a list of class names'
+                )
+        else:
+            axes.append((key, _axis_values(where, dotted, value, key == "seed")))
+    if fold is not None and boot is not None:
+        raise _fail(
+            where, "sweep.bootstrap", "cannot be combined with sweep.fold; pick one"
+        )
+    return SweepConfig(tuple(axes), fold, boot, classes)
+
+
+def _cross_checks(where, config: Config) -> None:
+    d, t, s, o = config.data, config.train, config.sweep, config.output
+    if d.source not in SYNTHETIC:
+        bundled = [i.name for i in jaxperc.data.list_datasets()]
+        looks_like_file = d.source.endswith((".csv", ".txt", ".tsv")) or (
+            os.sep in d.source
+        )
+        if d.source not in bundled and not looks_like_file:
+            _choice(where, "data.source", d.source, [*bundled, *SYNTHETIC])
+    _choice(where, "model.activation", config.model.activation, jaxperc.ACTIVATIONS)
+    _choice(where, "model.init", config.model.init, INITS)
+    _choice(where, "train.loss", t.loss, jaxperc.LOSSES)
+    _choice(where, "train.grad", t.grad, GRADS)
+    _choice(where, "train.optimizer", t.optimizer, jaxperc.OPTIMIZERS)
+    if t.schedule is not None:
+        _choice(where, "train.schedule", t.schedule, jaxperc.SCHEDULES)
+    _choice(where, "train.dtype", t.dtype, DTYPES)
+    _choice(where, "output.metric", o.metric, METRICS)
+    if t.loss == "bce" and config.model.activation != "sigmoid":
+        raise _fail(
+            where,
+            "train.loss",
+            f"= 'bce' needs model.activation = 'sigmoid' (got "
+            f"{config.model.activation!r}); use loss = 'mse'",
+        )
+    if o.metric == "test_accuracy" and d.test_fraction == 0 and s.fold is None:
+        raise _fail(
+            where,
+            "output.metric",
+            "= 'test_accuracy' needs a test set: set data.test_fraction > 0, "
+            "sweep.fold, or output.metric = 'train_accuracy'",
+        )
+    hparams = dict(t.optimizer_kwargs)
+    for name, values in s.axes:
+        if name in FLOAT_HPARAMS:
+            hparams[name] = float(values[0])
+    try:
+        jaxperc.make_optimizer(t.optimizer, hparams)
+    except jaxperc.JaxpercError as err:
+        raise _fail(where, "train.optimizer_kwargs", f"is rejected: {err}") from None
+    if t.optimizer == "lbfgs" and any(n == "learning_rate" for n, _ in s.axes):
+        raise _fail(
+            where, "sweep.learning_rate", "cannot be swept with optimizer 'lbfgs'"
+        )
+
+
+def parse_value(text: str) -> Any:
+    """A ``--set`` value: TOML (``0.1``, ``[1, 2]``, ``true``) or a bare string."""
+    try:
+        return tomllib.loads(f"v = {text}")["v"]
+    except tomllib.TOMLDecodeError:
+        return text
+
+
+def apply_overrides(raw: dict, overrides: list[str]) -> tuple[dict, set[str]]:
+    """Apply ``section.key=value`` strings to a raw config table (a new copy)."""
+    raw = json.loads(json.dumps(raw))  # deep copy of plain TOML data
+    touched = set()
+    for item in overrides:
+        key, sep, text = item.partition("=")
+        key = key.strip()
+        parts = key.split(".")
+        if not sep or len(parts) < 2 or not all(parts):
+            raise ConfigError(
+                f"--set {item!r} must look like section.key=value, "
+                "e.g. --set train.learning_rate=0.5"
+            )
+        section, rest = parts[0], parts[1:]
+        if section not in (*_SECTIONS, "sweep"):
+            hint = difflib.get_close_matches(section, [*_SECTIONS, "sweep"], n=1)
+            tip = f" (did you mean {hint[0]}?)" if hint else ""
+            raise ConfigError(f"--set {key} has no section {section!r}{tip}")
+        value = parse_value(text.strip())
+        if _is_string_key(section, rest[0]) and not isinstance(value, str):
+            value = text.strip()  # typed by the schema: keep strings as written
+        node = raw.setdefault(section, {})
+        for p in rest[:-1]:
+            node = node.setdefault(p, {})
+        node[rest[-1]] = value
+        touched.add(key)
+    return raw, touched
+
+
+def _is_string_key(section: str, key: str) -> bool:
+    if section not in _SECTIONS or key not in _SECTIONS[section].__annotations__:
+        return False
+    if (section, key) in (("data", "features"),):
+        return False
+    try:
+        return _type_of(section, key)[0] is str
+    except AssertionError:  # pragma: no cover
+        return False
+
+
+def config_from_dict(
+    raw: dict, *, path: str = "<config>", overridden: set[str] | None = None
+) -> Config:
+    """Validate a raw (TOML-shaped) table and build the :class:`Config`."""
+    where = _Where(path, overridden or set())
+    for section in raw:
+        if section not in (*_SECTIONS, "sweep"):
+            hint = difflib.get_close_matches(section, [*_SECTIONS, "sweep"], n=1)
+            tip = f" (did you mean [{hint[0]}]?)" if hint else ""
+            raise ConfigError(
+                f"{path}: [{section}] is not a known table{tip}; use [data], "
+                "[model], [train], [sweep] and [output]"
+            )
+    parts = {name: cls(**_section(where, raw, name)) for name, cls in _SECTIONS.items()}
+    data = parts["data"]
+    is_file = data.source not in SYNTHETIC and data.source.endswith(
+        (".csv", ".txt", ".tsv")
+    )
+    if is_file and not os.path.isabs(data.source):
+        data = dataclasses.replace(data, source=os.path.abspath(data.source))
+    config = Config(
+        data=data,
+        model=parts["model"],
+        train=parts["train"],
+        sweep=_sweep(where, raw),
+        output=parts["output"],
+        name=Path(path).stem if path != "<config>" else "experiment",
+    )
+    _cross_checks(where, config)
+    return config
+
+
+def load_config(path: str | os.PathLike, overrides: list[str] | None = None) -> Config:
+    """Read a TOML config, apply ``--set`` overrides and validate it."""
+    shown = os.fspath(path)
+    try:
+        with open(path, "rb") as f:
+            raw = tomllib.load(f)
+    except FileNotFoundError:
+        raise ConfigError(f"{shown}: no such config file") from None
+    except IsADirectoryError:
+        raise ConfigError(f"{shown}: is a folder, not a config file") from None
+    except tomllib.TOMLDecodeError as err:
+        raise ConfigError(f"{shown}: not valid TOML ({err})") from None
+    raw, touched = apply_overrides(raw, list(overrides or []))
+    return config_from_dict(raw, path=shown, overridden=touched)
+
+
+def config_to_dict(config: Config) -> dict[str, dict[str, Any]]:
+    """The resolved config as TOML-shaped tables (None values left out)."""
+    out: dict[str, dict[str, Any]] = {}
+    for name in _SECTIONS:
+        table = {}
+        for f in dataclasses.fields(_SECTIONS[name]):
+            value = getattr(getattr(config, name), f.name)
+            if value is None:
+                continue
+            if f.name.endswith("_kwargs"):
+                value = dict(value)
+            elif isinstance(value, tuple):
+                value = list(value)
+            table[f.name] = value
+        out[name] = table
+    s = config.sweep
+    sweep: dict[str, Any] = {k: list(v) for k, v in s.axes}
+    if s.fold is not None:
+        sweep["fold"] = s.fold
+    if s.bootstrap is not None:
+        sweep["bootstrap"] = s.bootstrap
+    if s.classes is not None:
+        sweep["class"] = s.classes if s.classes == "all" else list(s.classes)
+    out["sweep"] = sweep
+    return out
+
+
+def _toml_value(value: Any) -> str:
+    if isinstance(value, bool):
+        return "true" if value else "false"
+    if isinstance(value, int):
+        return str(value)
+    if isinstance(value, float):
+        if math.isnan(value):
+            return "nan"
+        if math.isinf(value):
+            return "inf" if value > 0 else "-inf"
+        return repr(value)
+    if isinstance(value, str):
+        return json.dumps(value, ensure_ascii=False)
+    if isinstance(value, list | tuple):
+        return "[" + ", ".join(_toml_value(v) for v in value) + "]"
+    raise TypeError(f"cannot write {value!r} as TOML")  # pragma: no cover
+
+
+def to_toml(config: Config) -> str:
+    """The resolved config as TOML text; ``load`` of it gives the same Config."""
+    lines = []
+    for name, table in config_to_dict(config).items():
+        lines.append(f"[{name}]")
+        subtables = {k: v for k, v in table.items() if isinstance(v, dict)}
+        for key, value in table.items():
+            if key not in subtables:
+                lines.append(f"{_bare(key)} = {_toml_value(value)}")
+        for key, sub in subtables.items():
+            if sub:
+                lines.append(f"\n[{name}.{key}]")
+                lines.extend(f"{_bare(k)} = {_toml_value(v)}" for k, v in sub.items())
+        lines.append("")
+    return "\n".join(lines)
+
+
+def _bare(key: str) -> str:
+    ok = key and all(c.isalnum() or c in "_-" for c in key) and key.isascii()
+    return key if ok else json.dumps(key)
