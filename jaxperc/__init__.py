@@ -14,7 +14,9 @@ from jaxperc.grid import Grid, make_grid
 from jaxperc.losses import LOSSES, cost
 from jaxperc.model import Params, forward, init_params, predict
 from jaxperc.optim import OPTIMIZERS, SCHEDULES, make_optimizer
-from jaxperc.train import Progress, TrainResult, train, train_many
+from jaxperc.runner import Progress, TrainResult
+from jaxperc.sharding import model_mesh
+from jaxperc.train import train, train_many
 
 __version__ = "0.1.0"
 
@@ -46,6 +48,7 @@ __all__ = [
     "make_grid",
     "make_optimizer",
     "manual_grad",
+    "model_mesh",
     "predict",
     "published_grad",
     "random_problem",

@@ -8,7 +8,7 @@ recompiles), because frozen models would still cost compute under ``vmap``.
 """
 
 from collections.abc import Callable
-from typing import Any, NamedTuple
+from typing import Any
 
 import jax
 import jax.numpy as jnp
@@ -16,21 +16,23 @@ import numpy as np
 
 from jaxperc.checkpoint import RunState
 from jaxperc.engine import (
-    DIVERGED,
-    GTOL,
-    RUNNING,
-    STOP_REASONS,
-    TOL,
-    ZERO_ERRORS,
+    MAX_EPOCHS,
     Data,
     Spec,
     compiled_chunk,
-    compiled_evaluate,
     init_state,
 )
-from jaxperc.errors import CheckpointError, JaxpercError
-from jaxperc.model import Params
+from jaxperc.errors import JaxpercError
 from jaxperc.optim import make_optimizer, make_schedule
+from jaxperc.runner import Progress, TrainResult, run_chunks
+from jaxperc.sharding import (
+    device_memory_bytes,
+    mesh_size,
+    model_mesh,
+    models_per_pass,
+    place_data,
+    round_up,
+)
 from jaxperc.validate import (
     check_choice,
     check_data,
@@ -38,35 +40,6 @@ from jaxperc.validate import (
     model_count,
     per_model,
 )
-
-
-class TrainResult(NamedTuple):
-    """What training returns. For ``train_many`` each field has a leading [M] axis.
-
-    ``cost_history[m, e]`` is model m's cost in epoch e (NaN once it stopped);
-    the cost includes the L2 penalty when there is one.
-    """
-
-    params: Params  # w [M, d], b [M]
-    cost: np.ndarray  # [M] final cost at params
-    accuracy: np.ndarray  # [M] final (weighted) training accuracy
-    epochs: np.ndarray  # [M] int, updates applied
-    converged: np.ndarray  # [M] bool
-    diverged: np.ndarray  # [M] bool
-    stop_reason: np.ndarray  # [M] str: tol, gtol, zero_errors, max_epochs, diverged
-    cost_history: np.ndarray  # [M, E]
-    accuracy_history: np.ndarray | None  # [M, E] when record_accuracy
-
-
-class Progress(NamedTuple):
-    """What the ``callback`` of ``train_many`` sees between two chunks."""
-
-    epoch: int  # epochs run so far by the models still training
-    max_epochs: int
-    n_running: int
-    n_models: int
-    best_cost: float  # lowest latest cost over the models
-    checkpoint: Callable[[], RunState]  # the run so far, for saving
 
 
 def _device_put(tree, device):
@@ -80,23 +53,6 @@ def _default_block_rows(n: int, m: int, device) -> int | None:
         return None
     rows = max(256, 1 << max(0, (65536 // max(m, 1)).bit_length() - 1))
     return rows if n >= 4 * rows else None
-
-
-def _chunk_lengths(history_len: int):
-    """Chunk k runs min(32·2ᵏ, history_len) epochs: early progress, few host syncs."""
-    length = min(32, history_len)
-    while True:
-        yield length
-        length = min(2 * length, history_len)
-
-
-def _gather(full, ids):
-    return jax.tree.map(lambda a: a[ids], full)
-
-
-def _scatter(full, part, ids, m):
-    ids = jnp.where(ids < 0, m, ids)  # padding slots point out of range: dropped
-    return jax.tree.map(lambda f, p: f.at[ids].set(p, mode="drop"), full, part)
 
 
 def train_many(
@@ -132,6 +88,9 @@ def train_many(
     record_accuracy: bool = False,
     callback: Callable[[Progress], Any] | None = None,
     resume: RunState | None = None,
+    mesh=None,
+    shard_rows: bool = False,
+    memory_budget: int | str | None = "auto",
 ) -> TrainResult:
     """Train M perceptrons on one shared data set as one compiled program.
 
@@ -173,6 +132,15 @@ def train_many(
       record_accuracy: also keep the training accuracy of every epoch.
       callback: called between chunks with a :class:`Progress`.
       resume: a :class:`~jaxperc.checkpoint.RunState` to continue from.
+      mesh: a ``jax.sharding.Mesh`` (see :func:`jaxperc.sharding.model_mesh`) to
+        split the models over its devices, ``"auto"`` for every device when
+        there are several, or None (one device). M is padded to a multiple of
+        the device count with idle models, dropped from the result.
+      shard_rows: with a mesh, also split the rows of x over its devices (for
+        very large n); the gradient's partial sums are added across devices.
+      memory_budget: bytes one pass may use; a grid that needs more runs in
+        passes of as many models as fit. "auto": the device's memory where it
+        reports it (GPUs), no limit otherwise; None: no limit.
 
     Returns:
       A :class:`TrainResult` with a leading model axis [M].
@@ -257,9 +225,13 @@ def train_many(
 
     if history_len is None:
         history_len = min(max_epochs, 1024, max(16, (1 << 24) // max(m, 1)))
+    if mesh == "auto":
+        mesh = model_mesh() if len(jax.devices()) > 1 else None
     if block_rows == "auto":
         block_rows = (
-            None if batch_size is not None else _default_block_rows(n, m, device)
+            None
+            if batch_size is not None or shard_rows
+            else _default_block_rows(n, m, device)
         )
     spec = Spec(
         loss=loss,
@@ -278,162 +250,133 @@ def train_many(
         record_accuracy=record_accuracy,
         history_len=history_len,
     )
-    data = _device_put(
-        Data(
-            jnp.asarray(x),
-            jnp.asarray(targets),
-            None if weight_table is None else jnp.asarray(weight_table),
-            None if weight_table is None else jnp.asarray(weight_table.sum(axis=0)),
-        ),
-        device,
+    data = Data(
+        jnp.asarray(x),
+        jnp.asarray(targets),
+        None if weight_table is None else jnp.asarray(weight_table),
+        None if weight_table is None else jnp.asarray(weight_table.sum(axis=0)),
     )
-    keys = jax.vmap(jax.random.key)(jnp.asarray(seeds))
-    full = init_state(
-        spec,
-        keys,
-        d,
-        jnp.asarray(lr),
-        jnp.asarray(l2s),
-        hp,
-        jnp.asarray(ti),
-        jnp.asarray(wi),
+    data = place_data(_device_put(data, device), mesh, shard_rows=shard_rows)
+    models = {
+        "seed": seeds,
+        "learning_rate": lr,
+        "l2": l2s,
+        "target_index": ti,
+        "weight_index": wi,
+        **{f"hp.{k}": np.asarray(v) for k, v in hp.items()},
+    }
+    setup = dict(
+        spec=spec,
+        data=data,
+        n_features=d,
         init=init,
         scale=init_scale,
         dtype=dtype,
-    )
-    full = _device_put(full, device)
-    return _run(
-        spec, data, full, m, jax.random.key(data_seed), compact, callback, resume
+        device=device,
+        mesh=mesh,
     )
 
-
-def _restore(full, resume: RunState, m: int):
-    leaves, treedef = jax.tree.flatten(full)
-    got = resume.leaves
-    if len(got) != len(leaves) or any(
-        a.shape != b.shape or a.dtype != b.dtype
-        for a, b in zip(got, leaves, strict=False)
-    ):
-        raise CheckpointError(
-            "checkpoint does not match this run (different models, data shape, "
-            "optimizer or dtype); start it again without --resume"
+    if memory_budget == "auto":
+        memory_budget = device_memory_bytes(device)
+    per_pass = models_per_pass(
+        lambda k: _bytes_for(setup, {a: v[:1].repeat(k) for a, v in models.items()}),
+        m,
+        memory_budget,
+    )
+    if per_pass < m and resume is not None:
+        raise JaxpercError(
+            "resume works on grids that fit in one pass; "
+            "raise memory_budget or train fewer models at once"
         )
-    if resume.cost_history.shape[0] != m:
-        raise CheckpointError("checkpoint history does not match this run's models")
-    return jax.tree.unflatten(treedef, [jnp.asarray(a) for a in got])
-
-
-def _run(spec, data, full, m, data_key, compact, callback, resume) -> TrainResult:
-    """The host loop: chunks of epochs, compaction, history, final evaluation."""
-    run = compiled_chunk(spec)
-    chunks = _chunk_lengths(spec.history_len)
-    parts: list[tuple[np.ndarray, int, np.ndarray, np.ndarray]] = []
-    slot_ids = np.arange(m)
-    epoch, n_chunks = 0, 0
-    if resume is not None:
-        full = _restore(full, resume, m)
-        slot_ids, epoch, n_chunks = resume.slot_ids, resume.epoch, resume.chunk
-        parts.append(
-            (np.arange(m), 0, resume.cost_history.T, resume.accuracy_history.T)
+    results = [
+        _train_pass(
+            setup,
+            {a: v[i : i + per_pass] for a, v in models.items()},
+            jax.random.key(data_seed),
+            compact,
+            callback,
+            resume,
         )
-        for _ in range(n_chunks):
-            next(chunks)
-    bucket = (
-        full
-        if len(slot_ids) == m and (slot_ids == np.arange(m)).all()
-        else (_gather(full, jnp.asarray(_fill_padding(slot_ids, full))))
+        for i in range(0, m, per_pass)
+    ]
+    return results[0] if len(results) == 1 else _concatenate(results)
+
+
+def _initial_state(setup, models):
+    """State for the given models, padded to a multiple of the mesh's devices."""
+    m = len(models["seed"])
+    padded = round_up(m, mesh_size(setup["mesh"]))
+    pad = {k: np.concatenate([v, v[-1:].repeat(padded - m)]) for k, v in models.items()}
+    hp = {k[3:]: jnp.asarray(v) for k, v in pad.items() if k.startswith("hp.")}
+    keys = jax.vmap(jax.random.key)(jnp.asarray(pad["seed"]))
+    state = init_state(
+        setup["spec"],
+        keys,
+        setup["n_features"],
+        jnp.asarray(pad["learning_rate"]),
+        jnp.asarray(pad["l2"]),
+        hp,
+        jnp.asarray(pad["target_index"]),
+        jnp.asarray(pad["weight_index"]),
+        init=setup["init"],
+        scale=setup["scale"],
+        dtype=setup["dtype"],
     )
-
-    while True:
-        stop = np.asarray(bucket.stop)
-        running = (stop == RUNNING) & (slot_ids >= 0)
-        if not running.any():
-            break
-        if callback is not None and n_chunks > 0:
-            snap = (full, bucket, slot_ids, epoch, n_chunks, parts)
-            callback(
-                Progress(
-                    epoch=epoch,
-                    max_epochs=spec.max_epochs,
-                    n_running=int(running.sum()),
-                    n_models=m,
-                    best_cost=float(
-                        np.nanmin(np.asarray(bucket.prev_cost), initial=np.inf)
-                    ),
-                    checkpoint=lambda s=snap: _checkpoint(m, *s),
-                )
-            )
-        if compact and len(slot_ids) > 1 and running.sum() <= len(slot_ids) // 2:
-            full = _scatter(full, bucket, jnp.asarray(slot_ids), m)
-            ids = slot_ids[running]
-            size = 1 << (len(ids) - 1).bit_length()
-            slot_ids = np.concatenate([ids, np.full(size - len(ids), -1)])
-            bucket = _gather(full, jnp.asarray(_fill_padding(slot_ids, full)))
-        bucket, costs, accs, done = run(bucket, data, data_key, epoch, next(chunks))
-        done = int(done)
-        parts.append(
-            (
-                slot_ids,
-                epoch,
-                np.asarray(costs[:done]),
-                np.asarray(accs[:done]) if spec.record_accuracy else None,
-            )
-        )
-        epoch += done
-        n_chunks += 1
-    full = _scatter(full, bucket, jnp.asarray(slot_ids), m)
-    return _result(spec, data, full, m, epoch, parts)
+    # padding models start stopped, so they never run
+    state = state._replace(stop=state.stop.at[m:].set(MAX_EPOCHS))
+    return _device_put(state, setup["device"])
 
 
-def _fill_padding(slot_ids, full):
-    """Padding slots copy a stopped model (inert under masking)."""
-    stopped = np.flatnonzero(np.asarray(full.stop) != RUNNING)
-    filler = stopped[0] if stopped.size else 0
-    return np.where(slot_ids < 0, filler, slot_ids)
-
-
-def _histories(m, epoch, parts, record_accuracy):
-    cost = np.full((m, epoch), np.nan, np.float64)
-    acc = np.full((m, epoch), np.nan, np.float64) if record_accuracy else None
-    for ids, start, costs, accs in parts:
-        keep = ids >= 0
-        stop = start + costs.shape[0]
-        cost[ids[keep], start:stop] = costs[:, keep].T
-        if acc is not None and accs is not None and accs.size:
-            acc[ids[keep], start:stop] = accs[:, keep].T
-    return cost, acc
-
-
-def _checkpoint(m, full, bucket, slot_ids, epoch, n_chunks, parts) -> RunState:
-    full = _scatter(full, bucket, jnp.asarray(slot_ids), m)
-    record = any(p[3] is not None for p in parts)
-    cost, acc = _histories(m, epoch, parts, record)
-    dtype = np.asarray(full.prev_cost).dtype
-    return RunState(
-        leaves=tuple(np.asarray(a) for a in jax.tree.leaves(full)),
-        slot_ids=np.asarray(slot_ids),
-        epoch=epoch,
-        chunk=n_chunks,
-        cost_history=cost.astype(dtype),
-        accuracy_history=(acc if acc is not None else np.zeros((m, 0))).astype(dtype),
+def _bytes_for(setup, models) -> int:
+    """Bytes a compiled chunk of these models needs (XLA's memory analysis)."""
+    state = _initial_state(setup, models)
+    lowered = compiled_chunk(setup["spec"]).lower(
+        state, setup["data"], jax.random.key(0), 0, 1
+    )
+    mem = lowered.compile().memory_analysis()
+    return int(
+        mem.argument_size_in_bytes + mem.output_size_in_bytes + mem.temp_size_in_bytes
     )
 
 
-def _result(spec, data, full, m, epoch, parts) -> TrainResult:
-    final = compiled_evaluate(spec)(full.params, data, full)
-    stop = np.asarray(full.stop)
-    cost, acc = _histories(m, epoch, parts, spec.record_accuracy)
-    dtype = np.asarray(full.prev_cost).dtype
-    return TrainResult(
-        params=full.params,
-        cost=np.asarray(final.cost),
-        accuracy=np.clip(np.asarray(final.accuracy), 0.0, 1.0),
-        epochs=np.asarray(full.epochs),
-        converged=np.isin(stop, (TOL, GTOL, ZERO_ERRORS)),
-        diverged=stop == DIVERGED,
-        stop_reason=np.asarray(STOP_REASONS)[stop],
-        cost_history=cost.astype(dtype),
-        accuracy_history=None if acc is None else acc.astype(dtype),
+def _train_pass(setup, models, data_key, compact, callback, resume) -> TrainResult:
+    m = len(models["seed"])
+    full = _initial_state(setup, models)
+    result = run_chunks(
+        setup["spec"],
+        setup["data"],
+        full,
+        full.stop.shape[0],
+        data_key,
+        compact=compact,
+        callback=callback,
+        resume=resume,
+        mesh=setup["mesh"],
+    )
+    return jax.tree.map(lambda a: a[:m], result) if full.stop.shape[0] > m else result
+
+
+def _concatenate(results: list[TrainResult]) -> TrainResult:
+    """Join the results of several passes along the model axis."""
+    epochs = max(r.cost_history.shape[1] for r in results)
+
+    def pad(h):
+        return np.pad(h, ((0, 0), (0, epochs - h.shape[1])), constant_values=np.nan)
+
+    joined = [
+        r._replace(
+            cost_history=pad(r.cost_history),
+            accuracy_history=None
+            if r.accuracy_history is None
+            else pad(r.accuracy_history),
+        )
+        for r in results
+    ]
+    return jax.tree.map(
+        lambda *a: (
+            jnp.concatenate(a) if isinstance(a[0], jax.Array) else np.concatenate(a)
+        ),
+        *joined,
     )
 
 
