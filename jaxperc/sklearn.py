@@ -348,7 +348,8 @@ class PerceptronClassifier(ClassifierMixin, BaseEstimator):
         w = np.asarray(result.params.w, dtype=np.float64)[:, :d]
         b = np.asarray(result.params.b, dtype=np.float64)
         self._set_params(w, b, None, int(result.epochs.max()))
-        self.loss_curve_ = result.cost_history.astype(np.float64)
+        curve = result.cost_history.astype(np.float64)
+        self.loss_curve_ = curve[0] if k == 1 else curve
         self.stop_reason_ = np.asarray(result.stop_reason)
         if result.diverged.any():
             warnings.warn(
@@ -406,8 +407,10 @@ class PerceptronClassifier(ClassifierMixin, BaseEstimator):
                 "the update made the weights non-finite; lower learning_rate"
             )
         self._set_params(w, b, jax.tree.map(np.asarray, state), n_steps)
-        curve = np.atleast_2d(self.loss_curve_)
-        self.loss_curve_ = np.concatenate([curve, np.asarray(costs, np.float64)], 1)
+        curve = np.concatenate(
+            [np.atleast_2d(self.loss_curve_), np.asarray(costs, np.float64)], axis=1
+        )
+        self.loss_curve_ = curve[0] if curve.shape[0] == 1 else curve
         self.stop_reason_ = np.full(w.shape[0], "max_epochs")
 
     def _set_params(self, w, b, opt_state, n_iter):
