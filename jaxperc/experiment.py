@@ -1,0 +1,503 @@
+"""One experiment from a :class:`~jaxperc.config.Config`: data, grid, training, summary.
+
+:func:`prepare` turns a config into arrays (loading and splitting the data, fitting
+the standardizer on the training rows, building the sweep grid) without touching the
+disk, so every mistake surfaces before a run folder exists. :func:`run_experiment`
+then trains the whole grid as ONE ``jaxperc.train_many`` call, checkpointing between
+compiled chunks, and writes the run folder (:mod:`jaxperc.runio`).
+"""
+
+import dataclasses
+import difflib
+import threading
+import time
+from collections.abc import Callable
+from pathlib import Path
+from typing import Any, NamedTuple
+
+import jax
+import numpy as np
+
+import jaxperc
+import jaxperc.data
+from jaxperc import runio
+from jaxperc.config import FLOAT_HPARAMS, Config
+from jaxperc.errors import ConfigError, JaxpercError
+
+GROUPING_AXES = ("seed", "fold", "resample")  # averaged over in the summary groups
+
+
+class Problem(NamedTuple):
+    """Everything a run needs, as host arrays (rows of ``x`` are all samples)."""
+
+    dataset: Any  # jaxperc.data.Dataset after data.features / data.positive
+    x: np.ndarray  # [n, d] float64, standardised when asked
+    targets: np.ndarray  # [n, K] 0/1 target columns
+    train_idx: np.ndarray  # [n_train] rows used for training
+    test_idx: np.ndarray  # [n_test] held-out rows (may be empty)
+    mean: np.ndarray  # [d] standardizer shift (0 when not standardising)
+    scale: np.ndarray  # [d] standardizer scale (1 when not standardising)
+    positive: tuple[str, ...]  # [K] name of class "1" of each target column
+    negative: tuple[str, ...]  # [K] name of class "0" of each target column
+    weights: np.ndarray | None  # [n_train, F] fold masks / bootstrap counts
+    grid: jaxperc.Grid
+    kwargs: dict[str, Any]  # keyword arguments of train_many (x, y included)
+
+
+class RunResult(NamedTuple):
+    run_dir: Path
+    summary: dict[str, Any]
+    result: jaxperc.TrainResult
+    problem: Problem
+
+
+def _load(config: Config):
+    d = config.data
+    if d.source == "blobs":
+        noise = 0.0 if d.noise is None else d.noise
+        return jaxperc.data.make_blobs(
+            d.n_samples, d.n_features, margin=d.margin, noise=noise, seed=d.seed
+        )
+    if d.source == "xor":
+        noise = 0.1 if d.noise is None else d.noise
+        return jaxperc.data.make_xor(d.n_samples, noise=noise, seed=d.seed)
+    bundled = [i.name for i in jaxperc.data.list_datasets()]
+    if d.source in bundled:
+        return jaxperc.data.load_dataset(d.source)
+    return jaxperc.data.load_csv(
+        d.source,
+        target=d.target,
+        features=d.features,
+        header=d.header,
+        delimiter=d.delimiter,
+    )
+
+
+def load_data(config: Config):
+    """The data set a config names, after ``data.features`` and ``data.positive``."""
+    d = config.data
+    is_csv = d.source not in ("blobs", "xor") and d.source not in [
+        i.name for i in jaxperc.data.list_datasets()
+    ]
+    if d.target is not None and not is_csv:
+        raise ConfigError(
+            f"data.target only applies to CSV files, not source {d.source!r}; remove it"
+        )
+    ds = _load(config)
+    if d.features is not None and not is_csv:
+        cols = []
+        for name in d.features:
+            if name not in ds.feature_names:
+                hint = difflib.get_close_matches(name, ds.feature_names, n=1)
+                tip = f"did you mean {hint[0]!r}? " if hint else ""
+                raise ConfigError(
+                    f"data.features names {name!r}, not a feature of {ds.name}; "
+                    f"{tip}features are {', '.join(ds.feature_names)}"
+                )
+            cols.append(ds.feature_names.index(name))
+        ds = dataclasses.replace(ds, x=ds.x[:, cols], feature_names=tuple(d.features))
+    if d.positive is not None:
+        ds = ds.binary(d.positive)
+    return ds
+
+
+def _target_columns(config: Config, ds) -> tuple[list[int], tuple, tuple]:
+    """Which target columns to train (class axis) and their class names."""
+    k = ds.n_classes
+    if k == 2:
+        positive, negative = (ds.classes[1],), (ds.classes[0],)
+    else:
+        positive = tuple(ds.classes)
+        negative = tuple(f"not {c}" for c in ds.classes)
+    wanted = config.sweep.classes
+    if wanted is None:
+        if k > 2:
+            raise ConfigError(
+                f'data set {ds.name} has {k} classes; set sweep.class = "all" '
+                f"(one-vs-rest) or data.positive = {ds.classes[0]!r}"
+            )
+        return [], positive, negative
+    if wanted == "all":
+        return list(range(len(positive))), positive, negative
+    columns = []
+    for name in wanted:
+        if name not in positive:
+            raise ConfigError(
+                f"sweep.class names {name!r}, not a class that can be the positive "
+                f'one; use "all" or some of {", ".join(positive)}'
+            )
+        columns.append(positive.index(name))
+    return columns, positive, negative
+
+
+def prepare(config: Config) -> Problem:
+    """Load, split, standardise and build the grid; nothing is written."""
+    d, t, s = config.data, config.train, config.sweep
+    ds = load_data(config)
+    columns, positive, negative = _target_columns(config, ds)
+    n = ds.n_samples
+    if d.test_fraction > 0:
+        train_idx, test_idx = jaxperc.data.train_test_split(
+            ds.y, test_fraction=d.test_fraction, seed=d.split_seed, stratify=d.stratify
+        )
+    else:
+        train_idx, test_idx = np.arange(n), np.arange(0)
+    if d.standardize:
+        std = jaxperc.data.fit_standardizer(
+            ds.x[train_idx], feature_names=ds.feature_names
+        )
+        mean, scale = np.asarray(std.mean), np.asarray(std.scale)
+    else:
+        mean, scale = np.zeros(ds.n_features), np.ones(ds.n_features)
+    x = (ds.x - mean) / scale
+    targets = ds.targets()
+    y_train = ds.y[train_idx]
+    weights = None
+    axes: dict[str, Any] = {name: list(values) for name, values in s.axes}
+    if columns:
+        axes["class"] = columns
+    if s.fold is not None:
+        weights = jaxperc.data.kfold_weights(
+            y_train, s.fold, seed=d.split_seed, stratify=d.stratify
+        ).T
+        axes["fold"] = list(range(s.fold))
+    if s.bootstrap is not None:
+        weights = jaxperc.data.bootstrap_weights(
+            len(train_idx), s.bootstrap, seed=d.split_seed
+        ).T
+        axes["resample"] = list(range(s.bootstrap))
+    if not axes:
+        axes["seed"] = [t.seed]
+    grid = jaxperc.make_grid(**axes)
+    kwargs = grid.kwargs
+    hparams = dict(t.optimizer_kwargs)
+    hparams.update(kwargs.pop("optimizer_kwargs", {}))
+    for name, value in (("seed", t.seed), ("learning_rate", t.learning_rate)):
+        kwargs.setdefault(name, value)
+    kwargs.setdefault("l2", t.l2)
+    kwargs.update(
+        x=x[train_idx],
+        y=targets[train_idx],
+        weights=weights,
+        loss=t.loss,
+        activation=config.model.activation,
+        grad=t.grad,
+        optimizer=t.optimizer,
+        optimizer_kwargs=hparams or None,
+        schedule=t.schedule,
+        schedule_kwargs=dict(t.schedule_kwargs) or None,
+        max_epochs=t.max_epochs,
+        tol=t.tol,
+        patience=t.patience,
+        gtol=t.gtol,
+        batch_size=t.batch_size,
+        data_seed=t.data_seed,
+        init=config.model.init,
+        init_scale=config.model.init_scale,
+        dtype=t.dtype,
+        record_accuracy=t.record_accuracy,
+    )
+    return Problem(
+        ds, x, targets, train_idx, test_idx, mean, scale, positive, negative,
+        weights, grid, kwargs,
+    )  # fmt: skip
+
+
+def _model_columns(problem: Problem) -> tuple[np.ndarray, np.ndarray]:
+    """[M] target column and [M] weights column of each model."""
+    m = problem.grid.size
+    kw = problem.kwargs
+    ti = np.broadcast_to(np.asarray(kw.get("target_index", 0)), (m,))
+    wi = np.broadcast_to(np.asarray(kw.get("weight_index", 0)), (m,))
+    return ti.astype(int), wi.astype(int)
+
+
+def probabilities(problem: Problem, params: jaxperc.Params, rows, activation):
+    """[M, len(rows)] forward outputs of every model on the given rows."""
+    x = np.asarray(problem.x[rows], dtype=np.asarray(params.w).dtype)
+    out = jax.vmap(lambda p: jaxperc.forward(p, x, activation=activation))(params)
+    return np.asarray(out, dtype=np.float64)
+
+
+def _accuracies(problem: Problem, result, activation) -> tuple[np.ndarray, np.ndarray]:
+    """[M] test accuracy (held-out fold or test split; NaN without one)."""
+    m = problem.grid.size
+    ti, wi = _model_columns(problem)
+    test = np.full(m, np.nan)
+    if "fold" in problem.grid.axes:
+        rows = problem.train_idx
+        prob = probabilities(problem, result.params, rows, activation)
+        truth = problem.targets[rows][:, ti].T
+        held = (problem.weights[:, wi] == 0).T  # [M, n_train]
+        hits = ((prob >= 0.5) == (truth >= 0.5)) & held
+        test = hits.sum(1) / np.maximum(held.sum(1), 1)
+    elif problem.test_idx.size:
+        rows = problem.test_idx
+        prob = probabilities(problem, result.params, rows, activation)
+        truth = problem.targets[rows][:, ti].T
+        test = ((prob >= 0.5) == (truth >= 0.5)).mean(1)
+    return np.asarray(result.accuracy, np.float64), test
+
+
+def _clean(value):
+    """JSON-safe scalars: NaN/inf → None, numpy → Python."""
+    if isinstance(value, np.generic):
+        value = value.item()
+    if isinstance(value, float) and not np.isfinite(value):
+        return None
+    return value
+
+
+def _model_labels(problem: Problem, m: int) -> dict[str, Any]:
+    labels = problem.grid.label(m)
+    if "class" in labels:
+        labels["class"] = problem.positive[labels["class"]]
+    return labels
+
+
+def _stats(values: np.ndarray) -> dict[str, Any]:
+    finite = values[np.isfinite(values)]
+    if not finite.size:
+        return {"mean": None, "std": None}
+    return {"mean": float(finite.mean()), "std": float(finite.std())}
+
+
+def best_model(metric: str, cost, train_acc, test_acc) -> int:
+    """Index of the best model: highest accuracy (ties: lowest cost) or lowest cost."""
+    cost = np.where(np.isfinite(cost), cost, np.inf)
+    if metric == "cost":
+        return int(np.lexsort((np.arange(len(cost)), cost))[0])
+    acc = test_acc if metric == "test_accuracy" else train_acc
+    acc = np.where(np.isfinite(acc), acc, -np.inf)
+    return int(np.lexsort((np.arange(len(cost)), cost, -acc))[0])
+
+
+def summarize(config: Config, problem: Problem, result) -> dict[str, Any]:
+    """The per-model table, the best model, group means and notes (JSON-ready)."""
+    activation = config.model.activation
+    train_acc, test_acc = _accuracies(problem, result, activation)
+    cost = np.asarray(result.cost, np.float64)
+    m = problem.grid.size
+    models = []
+    for i in range(m):
+        models.append(
+            {
+                "model": i,
+                **_model_labels(problem, i),
+                "cost": _clean(cost[i]),
+                "train_accuracy": _clean(train_acc[i]),
+                "test_accuracy": _clean(test_acc[i]),
+                "epochs": int(result.epochs[i]),
+                "converged": bool(result.converged[i]),
+                "diverged": bool(result.diverged[i]),
+                "stop_reason": str(result.stop_reason[i]),
+            }
+        )
+    best = best_model(config.output.metric, cost, train_acc, test_acc)
+    summary = {
+        "n_models": m,
+        "axes": {k: [_clean(v) for v in vals] for k, vals in problem.grid.axes.items()},
+        "metric": config.output.metric,
+        "best": models[best],
+        "groups": _groups(problem, cost, train_acc, test_acc, result),
+        "models": models,
+        "notes": _notes(problem, models[best], result, test_acc),
+    }
+    if len(problem.grid.axes.get("class", ())) > 1:
+        summary["one_vs_rest"] = _one_vs_rest(problem, result.params, activation)
+    return summary
+
+
+def _groups(problem, cost, train_acc, test_acc, result) -> list[dict[str, Any]]:
+    keys = [k for k in problem.grid.axes if k not in GROUPING_AXES]
+    groups: dict[tuple, list[int]] = {}
+    for i in range(problem.grid.size):
+        groups.setdefault(tuple(problem.grid.labels[k][i] for k in keys), []).append(i)
+    out = []
+    for idx in groups.values():
+        labels = _model_labels(problem, idx[0])
+        ix = np.asarray(idx)
+        out.append(
+            {
+                **{k: labels[k] for k in keys},
+                "n_models": len(idx),
+                "cost": _stats(cost[ix]),
+                "train_accuracy": _stats(train_acc[ix]),
+                "test_accuracy": _stats(test_acc[ix]),
+                "epochs": _stats(np.asarray(result.epochs, np.float64)[ix]),
+                "converged": int(np.sum(result.converged[ix])),
+                "diverged": int(np.sum(result.diverged[ix])),
+            }
+        )
+    return out
+
+
+def _one_vs_rest(problem: Problem, params, activation) -> dict[str, Any]:
+    """Multi-class accuracy of each one-vs-rest set: argmax over the class models."""
+    grid = problem.grid
+    others = [k for k in grid.axes if k != "class"]
+    sets: dict[tuple, list[int]] = {}
+    for i in range(grid.size):
+        sets.setdefault(tuple(grid.labels[k][i] for k in others), []).append(i)
+    y = problem.dataset.y
+    rows_train, rows_test = problem.train_idx, problem.test_idx
+    p_train = probabilities(problem, params, rows_train, activation)
+    p_test = (
+        probabilities(problem, params, rows_test, activation)
+        if rows_test.size
+        else None
+    )
+    _, wi = _model_columns(problem)
+    out = []
+    for key, idx in sets.items():
+        ix = np.asarray(idx)
+        classes = grid.labels["class"][ix]  # the class of each model in the set
+        pred_train = classes[np.argmax(p_train[ix], axis=0)]
+        entry = dict(zip(others, [_clean(v) for v in key], strict=True))
+        if "fold" in grid.axes:
+            held = problem.weights[:, wi[ix[0]]] == 0
+            entry["test_accuracy"] = float(np.mean((pred_train == y[rows_train])[held]))
+            entry["train_accuracy"] = float(
+                np.mean((pred_train == y[rows_train])[~held])
+            )
+        else:
+            entry["train_accuracy"] = float(np.mean(pred_train == y[rows_train]))
+            if p_test is not None:
+                pred_test = classes[np.argmax(p_test[ix], axis=0)]
+                entry["test_accuracy"] = float(np.mean(pred_test == y[rows_test]))
+        out.append(entry)
+    names = [problem.positive[c] for c in grid.axes["class"]]
+    return {"classes": names, "sets": out}
+
+
+def _notes(problem: Problem, best: dict, result, test_acc) -> list[str]:
+    notes = []
+    ti, _ = _model_columns(problem)
+    col = problem.targets[problem.train_idx][:, ti[best["model"]]]
+    chance = max(col.mean(), 1 - col.mean())
+    acc = best["test_accuracy"]
+    which = "test"
+    if acc is None:
+        acc, which = best["train_accuracy"], "training"
+    if acc is not None and acc <= chance + 0.1:
+        notes.append(
+            f"not separated: the best {which} accuracy {acc:.3f} is near chance "
+            f"({chance:.3f}, always the majority class); one perceptron draws a "
+            "single straight boundary and these classes need more"
+        )
+    n_div = int(np.sum(result.diverged))
+    if n_div:
+        notes.append(f"{n_div} of {len(result.diverged)} models diverged")
+    n_max = int(np.sum(result.stop_reason == "max_epochs"))
+    if n_max:
+        notes.append(
+            f"{n_max} of {len(result.stop_reason)} models reached train.max_epochs "
+            "before converging"
+        )
+    return notes
+
+
+class _Checkpointer:
+    """The train_many callback: progress, checkpoints, and a clean stop on request."""
+
+    def __init__(self, path: Path, every: float, progress, stop: threading.Event):
+        self.path, self.every, self.progress, self.stop = path, every, progress, stop
+        self.last = None  # time of the last save
+        self.saved = False
+
+    def __call__(self, p: jaxperc.Progress) -> None:
+        now = time.monotonic()
+        if self.stop.is_set() or self.last is None or now - self.last >= self.every:
+            jaxperc.save_run_state(self.path, p.checkpoint())
+            self.last, self.saved = now, True
+        if self.progress is not None:
+            self.progress(p)
+        if self.stop.is_set():
+            raise KeyboardInterrupt
+
+
+def run_experiment(
+    config: Config,
+    out_dir: str | Path,
+    *,
+    progress: Callable[[jaxperc.Progress], Any] | None = None,
+    resume: bool = False,
+    command: list[str] | None = None,
+    stop: threading.Event | None = None,
+) -> RunResult:
+    """Train the config's grid and write the run folder ``out_dir``.
+
+    Args:
+      config: a validated :class:`~jaxperc.config.Config`.
+      out_dir: the run folder: new (or empty) unless ``resume``.
+      progress: called with each :class:`jaxperc.Progress` between chunks.
+      resume: continue the run in ``out_dir`` from its ``checkpoint.npz``.
+      command: the command line, recorded in ``run.json``.
+      stop: when set, the run saves a checkpoint at the next chunk boundary and
+        raises ``KeyboardInterrupt`` (run.json then says "interrupted").
+
+    Returns:
+      A :class:`RunResult` (folder, summary, TrainResult, Problem).
+    """
+    run_dir = Path(out_dir)
+    problem = prepare(config)
+    state, created = None, False
+    if resume:
+        info = runio.read_run_json(run_dir)
+        if info.get("status") == "completed":
+            raise JaxpercError(
+                f"{run_dir}: run already completed; nothing to resume (start a new "
+                "run with jaxperc run CONFIG)"
+            )
+        if (run_dir / runio.CHECKPOINT).exists():
+            state = jaxperc.load_run_state(run_dir / runio.CHECKPOINT)
+        runio.update_run_json(run_dir, status="running", resumed=runio.now())
+    else:
+        created = runio.create_run_dir(run_dir)
+        runio.write_text(run_dir / runio.CONFIG, runio.config_text(config))
+        runio.write_json(run_dir / runio.RUN, runio.run_info(command or []))
+    callback = _Checkpointer(
+        run_dir / runio.CHECKPOINT,
+        config.output.checkpoint_every,
+        progress,
+        stop or threading.Event(),
+    )
+    try:
+        result = jaxperc.train_many(**problem.kwargs, callback=callback, resume=state)
+    except KeyboardInterrupt:
+        runio.update_run_json(run_dir, status="interrupted", ended=runio.now())
+        raise
+    except JaxpercError as err:
+        if not resume and not callback.saved and created:
+            runio.remove_run_dir(run_dir)  # nothing ran: leave no folder behind
+        else:
+            runio.update_run_json(run_dir, status="failed", error=str(err))
+        raise
+    except BaseException as err:
+        runio.update_run_json(
+            run_dir, status="failed", ended=runio.now(), error=repr(err)
+        )
+        raise
+    summary = summarize(config, problem, result)
+    runio.write_results(run_dir, config, problem, result, summary)
+    if config.output.plots:
+        from jaxperc import plots
+
+        if plots.available():
+            plots.plot_run(run_dir / "plots", config, problem, result, summary)
+    (run_dir / runio.CHECKPOINT).unlink(missing_ok=True)
+    runio.update_run_json(run_dir, status="completed", ended=runio.now())
+    return RunResult(run_dir, summary, result, problem)
+
+
+__all__ = [
+    "FLOAT_HPARAMS",
+    "Problem",
+    "RunResult",
+    "best_model",
+    "load_data",
+    "prepare",
+    "probabilities",
+    "run_experiment",
+    "summarize",
+]
