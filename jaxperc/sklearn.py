@@ -9,11 +9,9 @@ units of the input features even when the estimator standardises internally.
 scikit-learn is an optional dependency: ``import jaxperc`` never imports this
 module; ``import jaxperc.sklearn`` does (``pip install jaxperc[sklearn]``).
 
-Each distinct data shape compiles the training loop once. To keep that to a few
-compiles, the rows of a full-batch fit are padded with zero-weight rows up to a
-bucket size (exact: the cost is a weighted mean), and with ``init="zeros"`` the
-features are padded with zero columns (exact: their weights get zero gradient
-and stay 0).
+Each data shape compiles the training loop once, so full-batch fits pad rows
+with zero-weight rows to a bucket size (exact: the cost is a weighted mean), and
+with ``init="zeros"`` features with zero columns (exact: their weights stay 0).
 """
 
 import functools
@@ -34,12 +32,12 @@ import jaxperc
 import jaxperc.data as jd
 
 # z at which each activation's output crosses 0.5 (the class boundary ŷ = 0.5)
-_THRESHOLD_Z = {
-    "sigmoid": 0.0,
-    "step": 0.0,
-    "tanh": float(np.arctanh(0.5)),
-    "identity": 0.5,
-}
+_THRESHOLD_Z = {"sigmoid": 0.0, "step": 0.0, "tanh": np.arctanh(0.5), "identity": 0.5}
+_TRAIN_KEYWORDS = (
+    *("learning_rate", "l2", "loss", "activation", "grad", "optimizer"),
+    *("optimizer_kwargs", "schedule", "schedule_kwargs", "max_epochs", "tol"),
+    *("patience", "gtol", "batch_size", "init", "init_scale", "dtype"),
+)
 
 
 def _bucket(n: int, smallest: int) -> int:
@@ -51,6 +49,13 @@ def _bucket(n: int, smallest: int) -> int:
         return power
     step = power // 16
     return -(-n // step) * step
+
+
+def _padded(xs, targets, sw, n_pad: int, d_pad: int):
+    """Zero-padded copies: x [n_pad, d_pad], targets [n_pad, K], weights [n_pad]."""
+    rows = n_pad - xs.shape[0]
+    x = np.pad(xs, ((0, rows), (0, d_pad - xs.shape[1])))
+    return x, np.pad(targets, ((0, rows), (0, 0))), np.pad(sw, (0, rows))
 
 
 def _sample_weight(sample_weight, n: int) -> np.ndarray:
@@ -71,12 +76,9 @@ def _sample_weight(sample_weight, n: int) -> np.ndarray:
 
 @functools.lru_cache(maxsize=32)
 def _compiled_steps(loss, activation, grad, optimizer, optimizer_kwargs, n_steps):
-    """``steps(w [M,d], b [M], state, x [n,d], t [n,M], v [n], lr, l2, hp)``.
-
-    ``n_steps`` full-batch optimizer steps for each of M models from the given
-    parameters and optimizer state, as one compiled scan; returns the new
-    parameters, state and the cost before each step [M, n_steps].
-    """
+    """``steps(Params(w [M,d], b [M]), state, x [n,d], t [n,M], v [n], lr, l2, hp)``:
+    ``n_steps`` full-batch optimizer steps per model, one compiled scan.
+    → (params, state, cost before each step [M, n_steps])."""
     opt = jaxperc.make_optimizer(optimizer, dict(optimizer_kwargs))
     grad_fn = jaxperc.manual_grad if grad == "manual" else jaxperc.autodiff_grad
     kw = {"loss": loss, "activation": activation}
@@ -110,25 +112,17 @@ def _compiled_steps(loss, activation, grad, optimizer, optimizer_kwargs, n_steps
 class PerceptronClassifier(ClassifierMixin, BaseEstimator):
     """The single-neuron perceptron as a scikit-learn classifier.
 
-    Two classes train one perceptron; K > 2 classes train K one-vs-rest
-    perceptrons at once (one compiled program) and ``predict_proba`` normalises
-    their K sigmoid outputs to sum to 1.
-
-    Parameters mirror :func:`jaxperc.train_many` and are validated in ``fit``.
-    The defaults (binary cross-entropy, sigmoid, Adam at 0.05, a small L2
-    penalty, standardised inputs) make it a logistic regression that matches
-    scikit-learn's ``LogisticRegression`` in accuracy.
+    Two classes train one perceptron; K > 2 classes K one-vs-rest perceptrons in
+    one compiled program. Parameters mirror :func:`jaxperc.train_many` and are
+    validated in ``fit``. The defaults (cross-entropy, sigmoid, Adam, a small L2
+    penalty, standardised inputs) make it a logistic regression as accurate as
+    scikit-learn's ``LogisticRegression`` (see ``docs/sklearn.md``).
 
     Args:
-      loss: ``"bce"`` (default) or ``"mse"``.
-      activation: ``"sigmoid"`` (default; the only one with ``predict_proba``),
-        ``"step"``, ``"tanh"`` or ``"identity"``.
-      grad: ``"manual"`` (the hand-derived chain rule) or ``"autodiff"``.
-      optimizer, optimizer_kwargs: see :data:`jaxperc.OPTIMIZERS`.
-      learning_rate: α > 0 (ignored by ``"lbfgs"``).
-      schedule, schedule_kwargs: see :data:`jaxperc.SCHEDULES`.
-      max_epochs, tol, patience, gtol: the stopping rules of ``train_many``.
-      batch_size: None (full batch, default) or the mini-batch size.
+      loss, activation, grad, optimizer, optimizer_kwargs, learning_rate,
+        schedule, schedule_kwargs, max_epochs, tol, patience, gtol, batch_size:
+        as in :func:`jaxperc.train_many`. Only ``activation="sigmoid"`` gives
+        ``predict_proba``.
       l2: penalty (l2/2)·‖w‖² on the mean loss. ``LogisticRegression(C)``
         fitted on n rows corresponds to ``l2 = 1 / (C · n)``.
       standardize: fit mean and scale on the training rows (sample weights
@@ -194,16 +188,10 @@ class PerceptronClassifier(ClassifierMixin, BaseEstimator):
         self.warm_start = warm_start
 
     def __sklearn_tags__(self):
-        tags = super().__sklearn_tags__()
+        tags = super().__sklearn_tags__()  # a single-output, dense-input classifier
         tags.input_tags.allow_nan = False
-        tags.input_tags.sparse = False
-        tags.classifier_tags.multi_class = True
-        tags.classifier_tags.multi_label = False
-        tags.target_tags.single_output = True
-        tags.target_tags.multi_output = False
+        tags.classifier_tags.multi_class = True  # one-vs-rest
         return tags
-
-    # ---- fitting -----------------------------------------------------------
 
     def fit(self, X, y, sample_weight=None):
         """Train on X [n, d] and labels y [n] (any label type); returns self."""
@@ -238,24 +226,17 @@ class PerceptronClassifier(ClassifierMixin, BaseEstimator):
         first = not hasattr(self, "coef_")
         X, y = validate_data(self, X, y, dtype=[np.float64, np.float32], reset=first)
         check_classification_targets(y)
-        if first:
-            if classes is None:
-                raise ValueError(
-                    "the first call to partial_fit needs classes=, every label "
-                    "that can occur (e.g. classes=np.unique(y_all))"
-                )
-            all_classes = np.unique(classes)
-            if all_classes.size < 2:
-                raise ValueError("classes= must list at least 2 classes")
-        else:
-            all_classes = self.classes_
-            if classes is not None and not np.array_equal(
-                np.unique(classes), self.classes_
-            ):
-                raise ValueError(
-                    f"classes={list(classes)} differs from the first call's "
-                    f"{self.classes_.tolist()}"
-                )
+        if first and (classes is None or np.unique(classes).size < 2):
+            raise ValueError(
+                "the first call to partial_fit needs classes=, every label that "
+                "can occur (at least 2, e.g. classes=np.unique(y_all))"
+            )
+        all_classes = np.unique(classes) if first else self.classes_
+        if classes is not None and not np.array_equal(np.unique(classes), all_classes):
+            raise ValueError(
+                f"classes={list(classes)} differs from the first call's "
+                f"{all_classes.tolist()}"
+            )
         unknown = np.setdiff1d(y, all_classes)
         if unknown.size:
             raise ValueError(
@@ -312,38 +293,17 @@ class PerceptronClassifier(ClassifierMixin, BaseEstimator):
         k = targets.shape[1]
         n_pad = n if self.batch_size is not None else _bucket(n, 16)
         d_pad = _bucket(d, 4) if self.init == "zeros" else d
-        x = np.zeros((n_pad, d_pad))
-        x[:n, :d] = xs
-        t = np.zeros((n_pad, k))
-        t[:n] = targets
-        v = np.zeros(n_pad)
-        v[:n] = sw
         seed, data_seed = self._seeds()
+        x, t, v = _padded(xs, targets, sw, n_pad, d_pad)
         result = jaxperc.train_many(
             x,
             t,
             weights=v,
             seed=seed,
             data_seed=data_seed,
-            learning_rate=self.learning_rate,
             target_index=np.arange(k) if k > 1 else None,
-            l2=self.l2,
-            loss=self.loss,
-            activation=self.activation,
-            grad=self.grad,
-            optimizer=self.optimizer,
-            optimizer_kwargs=self.optimizer_kwargs,
-            schedule=self.schedule,
-            schedule_kwargs=self.schedule_kwargs,
-            max_epochs=self.max_epochs,
-            tol=self.tol,
-            patience=self.patience,
-            gtol=self.gtol,
-            batch_size=self.batch_size,
-            init=self.init,
-            init_scale=self.init_scale,
-            dtype=self.dtype,
-            compact=k > 16,
+            compact=k > 16,  # compaction pays off only for many models
+            **{name: getattr(self, name) for name in _TRAIN_KEYWORDS},
         )
         w = np.asarray(result.params.w, dtype=np.float64)[:, :d]
         b = np.asarray(result.params.b, dtype=np.float64)
@@ -366,46 +326,20 @@ class PerceptronClassifier(ClassifierMixin, BaseEstimator):
         same optimizer and gradient, without the stopping rules.
         """
         opt_kwargs = tuple(sorted((self.optimizer_kwargs or {}).items()))
-        steps, init, float_names = _compiled_steps(
-            self.loss,
-            self.activation,
-            self.grad,
-            self.optimizer,
-            opt_kwargs,
-            n_steps,
-        )
+        statics = (self.loss, self.activation, self.grad, self.optimizer)
+        steps, init, float_names = _compiled_steps(*statics, opt_kwargs, n_steps)
         dtype = jnp.dtype(self.dtype or jnp.float32)
         hp = {k: jnp.asarray(dict(opt_kwargs)[k], dtype) for k in float_names}
-        n, d = xs.shape
-        n_pad = _bucket(n, 16)
-        x = np.zeros((n_pad, d))
-        x[:n] = xs
-        t = np.zeros((n_pad, targets.shape[1]))
-        t[:n] = targets
-        v = np.zeros(n_pad)
-        v[:n] = sw
-        params = jaxperc.Params(
-            jnp.asarray(self._w, dtype), jnp.asarray(self._b, dtype)
-        )
-        state = self._opt_state
-        if state is None:
-            state = init(params, hp)
+        x, t, v = _padded(xs, targets, sw, _bucket(xs.shape[0], 16), xs.shape[1])
+        params = jaxperc.Params(*(jnp.asarray(a, dtype) for a in (self._w, self._b)))
+        state = init(params, hp) if self._opt_state is None else self._opt_state
+        arrays = (x, t, v, self.learning_rate, self.l2)
         params, state, costs = steps(
-            params,
-            state,
-            jnp.asarray(x, dtype),
-            jnp.asarray(t, dtype),
-            jnp.asarray(v, dtype),
-            jnp.asarray(self.learning_rate, dtype),
-            jnp.asarray(self.l2, dtype),
-            hp,
+            params, state, *(jnp.asarray(a, dtype) for a in arrays), hp
         )
-        w = np.asarray(params.w, dtype=np.float64)
-        b = np.asarray(params.b, dtype=np.float64)
+        w, b = (np.asarray(a, dtype=np.float64) for a in params)
         if not (np.all(np.isfinite(w)) and np.all(np.isfinite(b))):
-            raise ValueError(
-                "the update made the weights non-finite; lower learning_rate"
-            )
+            raise ValueError("weights became non-finite; lower learning_rate")
         self._set_params(w, b, jax.tree.map(np.asarray, state), n_steps)
         curve = np.concatenate(
             [np.atleast_2d(self.loss_curve_), np.asarray(costs, np.float64)], axis=1
@@ -422,8 +356,6 @@ class PerceptronClassifier(ClassifierMixin, BaseEstimator):
         else:
             self.coef_ = w / self._standardizer.scale
             self.intercept_ = b - self.coef_ @ self._standardizer.mean
-
-    # ---- predicting --------------------------------------------------------
 
     def _z(self, X) -> np.ndarray:
         check_is_fitted(self)
@@ -446,10 +378,7 @@ class PerceptronClassifier(ClassifierMixin, BaseEstimator):
             return self.classes_[(score >= 0).astype(int)]
         return self.classes_[np.argmax(score, axis=1)]
 
-    def _has_proba(self):
-        return self.activation == "sigmoid"
-
-    @available_if(_has_proba)
+    @available_if(lambda self: self.activation == "sigmoid")
     def predict_log_proba(self, X):
         """log of :meth:`predict_proba`, computed stably.  → [n, K]."""
         z = self._z(X)
@@ -459,7 +388,7 @@ class PerceptronClassifier(ClassifierMixin, BaseEstimator):
         top = logp.max(axis=1, keepdims=True)
         return logp - top - np.log(np.exp(logp - top).sum(axis=1, keepdims=True))
 
-    @available_if(_has_proba)
+    @available_if(lambda self: self.activation == "sigmoid")
     def predict_proba(self, X):
         """Class probabilities [n, K]: σ(z) for two classes, else the K
         one-vs-rest σ(z_k) normalised to sum to 1 (sigmoid activation only)."""
