@@ -1,0 +1,385 @@
+"""The ``jaxperc`` command: run experiments, predict, list data sets, check gradients.
+
+A thin layer over :mod:`jaxperc.experiment`: it parses arguments, turns every
+:class:`~jaxperc.JaxpercError` into one ``error: ...`` line and exit status 2, and
+prints results. ``main(argv)`` returns the exit status, so tests call it in-process.
+"""
+
+import argparse
+import contextlib
+import os
+import signal
+import sys
+import threading
+import traceback
+from pathlib import Path
+
+import numpy as np
+
+import jaxperc
+import jaxperc.data
+from jaxperc.errors import ConfigError, JaxpercError
+
+EXIT_OK, EXIT_FAIL, EXIT_USAGE, EXIT_INTERRUPTED = 0, 1, 2, 130
+TOP_ROWS = 10
+
+
+def setup_cache(enabled: bool = True) -> str | None:
+    """Turn on JAX's persistent compilation cache; returns its folder (or None).
+
+    The folder is ``$JAXPERC_CACHE_DIR`` or ``~/.cache/jaxperc/xla``;
+    ``JAXPERC_CACHE_DIR=off`` or ``enabled=False`` leaves the cache off.
+    """
+    path = os.environ.get("JAXPERC_CACHE_DIR", "")
+    if not enabled or path.lower() == "off":
+        return None
+    path = path or os.path.join(os.path.expanduser("~"), ".cache", "jaxperc", "xla")
+    import jax
+
+    jax.config.update("jax_compilation_cache_dir", path)
+    jax.config.update("jax_persistent_cache_min_compile_time_secs", 0.0)
+    jax.config.update("jax_persistent_cache_min_entry_size_bytes", -1)
+    return path
+
+
+def _x64(dtype: str):
+    """64-bit JAX for this command only, when a float64 config asks for it."""
+    if dtype == "float64":
+        import jax
+
+        return jax.enable_x64(True)
+    return contextlib.nullcontext()
+
+
+def _fmt(value, width: int = 0) -> str:
+    if value is None:
+        text = "-"
+    elif isinstance(value, float):
+        text = f"{value:.4g}"
+    else:
+        text = str(value)
+    return text.rjust(width) if width else text
+
+
+def _table(rows: list[list], header: list[str]) -> str:
+    cells = [header] + [[_fmt(v) for v in row] for row in rows]
+    widths = [max(len(r[i]) for r in cells) for i in range(len(header))]
+    return "\n".join(
+        "  ".join(c.rjust(w) for c, w in zip(r, widths, strict=True)) for r in cells
+    )
+
+
+def format_summary(summary: dict, top: int = TOP_ROWS) -> str:
+    """The plain-text tables printed at the end of a run."""
+    metric = summary["metric"]
+    models = summary["models"]
+    axes = list(summary["axes"])
+
+    def key(m):
+        cost = m["cost"] if m["cost"] is not None else float("inf")
+        if metric == "cost":
+            return (cost, m["model"])
+        acc = m[metric] if m[metric] is not None else -1.0
+        return (-acc, cost, m["model"])
+
+    ranked = sorted(models, key=key)[:top]
+    cols = ["cost", "train_accuracy", "test_accuracy", "epochs", "stop_reason"]
+    header = ["model", *axes, "cost", "train_acc", "test_acc", "epochs", "stop"]
+    lines = [
+        f"best {len(ranked)} of {len(models)} models by {metric}:",
+        _table([[m["model"], *(m[a] for a in axes), *(m[c] for c in cols)]
+                for m in ranked], header),
+    ]  # fmt: skip
+    groups = summary["groups"]
+    if 1 < len(groups) < len(models) or (groups and groups[0]["n_models"] > 1):
+        keys = [a for a in axes if a not in ("seed", "fold", "resample")]
+        rows = []
+        for g in groups:
+            stats = [
+                f"{_fmt(g[c]['mean'])} ± {_fmt(g[c]['std'])}"
+                for c in ("cost", "train_accuracy", "test_accuracy")
+            ]
+            rows.append([*(g[k] for k in keys), g["n_models"], *stats])
+        over = [a for a in axes if a in ("seed", "fold", "resample")]
+        lines += [
+            "",
+            f"mean ± std over {', '.join(over) or 'repeats'}:",
+            _table(rows, [*keys, "n", "cost", "train_acc", "test_acc"]),
+        ]
+    ovr = summary.get("one_vs_rest")
+    if ovr:
+        accs = [s.get("test_accuracy", s["train_accuracy"]) for s in ovr["sets"]]
+        which = "test" if "test_accuracy" in ovr["sets"][0] else "training"
+        lines += [
+            "",
+            f"one-vs-rest over {', '.join(ovr['classes'])}: {which} accuracy "
+            f"{np.mean(accs):.4g} (mean of {len(accs)} set{'s' * (len(accs) > 1)})",
+        ]
+    best = summary["best"]
+    lines += [
+        "",
+        f"best: model {best['model']}, {metric} {_fmt(best[metric])}, "
+        f"{best['epochs']} epochs ({best['stop_reason']})",
+    ]
+    lines += [f"note: {n}" for n in summary["notes"]]
+    return "\n".join(lines)
+
+
+@contextlib.contextmanager
+def _graceful_sigint(stop: threading.Event):
+    """First Ctrl-C: stop at the next chunk boundary; a second one stops at once."""
+    if threading.current_thread() is not threading.main_thread():
+        yield
+        return
+
+    def handler(signum, frame):
+        stop.set()
+        signal.signal(signal.SIGINT, signal.default_int_handler)
+
+    old = signal.signal(signal.SIGINT, handler)
+    try:
+        yield
+    finally:
+        signal.signal(signal.SIGINT, old)
+
+
+def cmd_run(args) -> int:
+    from jaxperc import runio
+    from jaxperc.config import load_config
+    from jaxperc.experiment import run_experiment
+    from jaxperc.progress import ProgressBar
+
+    if args.resume:
+        if args.config or args.set or args.out or args.name:
+            raise ConfigError(
+                "--resume RUNDIR takes no CONFIG, --set, --out or --name: the run "
+                "continues with the config saved in its folder"
+            )
+        run_dir = Path(args.resume)
+        if not (run_dir / runio.CONFIG).exists():
+            raise JaxpercError(f"{run_dir}: not a run folder (no {runio.CONFIG})")
+        config = load_config(run_dir / runio.CONFIG)
+    else:
+        if not args.config:
+            raise ConfigError("jaxperc run needs a CONFIG file (or --resume RUNDIR)")
+        config = load_config(args.config, args.set)
+        if args.out:
+            run_dir = Path(args.out)
+        else:
+            run_dir = runio.fresh_run_path(
+                config.output.dir, args.name or Path(args.config).stem
+            )
+    setup_cache(not args.no_cache)
+    bar = ProgressBar(enabled=False if args.quiet else None)
+    stop = threading.Event()
+    command = ["jaxperc", *(args.argv or [])]
+    try:
+        with _x64(config.train.dtype), _graceful_sigint(stop):
+            out = run_experiment(
+                config,
+                run_dir,
+                progress=bar,
+                resume=bool(args.resume),
+                command=command,
+                stop=stop,
+            )
+    except KeyboardInterrupt:
+        bar.close()
+        print(
+            f"interrupted: checkpoint in {run_dir}; continue with "
+            f"jaxperc run --resume {run_dir}",
+            file=sys.stderr,
+        )
+        return EXIT_INTERRUPTED
+    finally:
+        bar.close()
+    print(format_summary(out.summary))
+    print(f"run folder: {out.run_dir}")
+    return EXIT_OK
+
+
+def cmd_predict(args) -> int:
+    from jaxperc import runio
+
+    params = runio.read_params(Path(args.run_dir))
+    w, b = params["w"], params["b"]
+    if args.model == "best":
+        m = int(params["best"])
+    else:
+        try:
+            m = int(args.model)
+        except ValueError:
+            m = -1
+        if not 0 <= m < len(b):
+            raise JaxpercError(
+                f"--model {args.model!r} must be 'best' or a model index in "
+                f"0..{len(b) - 1}"
+            )
+    if args.output and Path(args.output).exists() and not args.force:
+        raise JaxpercError(f"{args.output} already exists; add --force to overwrite")
+    names = [str(n) for n in params["feature_names"]]
+    x = runio.read_features(args.input, names)
+    z = (x - params["mean"]) / params["scale"]
+    with _x64(str(w.dtype)):
+        model = jaxperc.Params(w[m], b[m])
+        prob = np.asarray(
+            jaxperc.forward(
+                model, z.astype(w.dtype), activation=str(params["activation"])
+            )
+        )
+    classes = np.where(prob >= 0.5, params["positive"][m], params["negative"][m])
+    text = runio.predictions_csv(prob.astype(np.float64), [str(c) for c in classes])
+    if args.output:
+        runio.write_text(Path(args.output), text)
+        print(f"wrote {len(prob)} predictions of model {m} to {args.output}")
+    else:
+        sys.stdout.write(text)
+    return EXIT_OK
+
+
+def cmd_datasets(args) -> int:
+    rows = [
+        [i.name, i.n_samples, i.n_features, i.n_classes, i.description]
+        for i in jaxperc.data.list_datasets()
+    ]
+    rows += [
+        ["blobs", "n_samples", "n_features", 2, "synthetic separable blobs"],
+        ["xor", "n_samples", 2, 2, "synthetic XOR: not linearly separable"],
+    ]
+    print(_table(rows, ["name", "samples", "features", "classes", "description"]))
+    return EXIT_OK
+
+
+def cmd_gradcheck(args) -> int:
+    import jax
+
+    setup_cache(not args.no_cache)
+    config = None
+    if args.config:
+        from jaxperc.config import load_config
+
+        config = load_config(args.config)
+    loss = args.loss or (config.train.loss if config else "mse")
+    activation = args.activation or (config.model.activation if config else "sigmoid")
+    dtype = args.dtype or (config.train.dtype if config else "float32")
+    with _x64(dtype):
+        if config is not None:
+            from jaxperc.experiment import load_data
+
+            ds = load_data(config)
+            std = jaxperc.data.fit_standardizer(ds.x, feature_names=ds.feature_names)
+            x = jax.numpy.asarray(jaxperc.data.apply_standardizer(std, ds.x), dtype)
+            y = jax.numpy.asarray(ds.targets()[:, 0], dtype)
+            params = jaxperc.init_params(
+                jax.random.key(args.seed), ds.n_features, scale=1.0, dtype=dtype
+            )
+            what = f"{ds.name} ({ds.n_samples}×{ds.n_features})"
+        else:
+            params, x, y = jaxperc.random_problem(
+                args.n, args.d, seed=args.seed, dtype=dtype
+            )
+            what = f"random problem ({args.n}×{args.d}, seed {args.seed})"
+        report = jaxperc.gradient_check(params, x, y, loss=loss, activation=activation)
+    verdict = "OK" if report.ok else "FAILED"
+    print(
+        f"gradcheck {verdict}: manual vs autodiff gradient on {what}, loss={loss}, "
+        f"activation={activation}, {report.dtype}\n"
+        f"  max abs diff {report.max_abs_diff:.3e} (atol {report.atol:.1e})\n"
+        f"  max rel diff {report.max_rel_diff:.3e} (rtol {report.rtol:.1e})"
+    )
+    return EXIT_OK if report.ok else EXIT_FAIL
+
+
+def build_parser() -> argparse.ArgumentParser:
+    common = argparse.ArgumentParser(add_help=False)
+    common.add_argument(
+        "--debug", action="store_true", help="show tracebacks on errors"
+    )
+    parser = argparse.ArgumentParser(
+        prog="jaxperc",
+        description="Train single-neuron perceptrons from TOML experiment configs.",
+        parents=[common],
+    )
+    parser.add_argument(
+        "--version", action="version", version=f"jaxperc {jaxperc.__version__}"
+    )
+    sub = parser.add_subparsers(dest="command", metavar="COMMAND", required=True)
+
+    run = sub.add_parser("run", parents=[common], help="run an experiment config")
+    run.add_argument("config", nargs="?", help="TOML config file")
+    run.add_argument(
+        "--set",
+        action="append",
+        default=[],
+        metavar="KEY=VALUE",
+        help="override a config key, e.g. --set train.learning_rate=0.5 (repeatable)",
+    )
+    run.add_argument("--out", help="exact run folder (must be new or empty)")
+    run.add_argument("--name", help="run folder name stem (default: config stem)")
+    run.add_argument("--quiet", action="store_true", help="no progress bar")
+    run.add_argument("--resume", metavar="RUNDIR", help="continue a stopped run")
+    run.add_argument(
+        "--no-cache", action="store_true", help="no persistent compilation cache"
+    )
+    run.set_defaults(func=cmd_run)
+
+    pred = sub.add_parser("predict", parents=[common], help="predict with a run")
+    pred.add_argument("run_dir", metavar="RUNDIR")
+    pred.add_argument("--input", required=True, help="CSV with the feature columns")
+    pred.add_argument("--model", default="best", help="'best' or a model index")
+    pred.add_argument("--output", help="CSV to write (default: stdout)")
+    pred.add_argument("--force", action="store_true", help="overwrite --output")
+    pred.set_defaults(func=cmd_predict)
+
+    data = sub.add_parser("datasets", parents=[common], help="list bundled data")
+    data.set_defaults(func=cmd_datasets)
+
+    grad = sub.add_parser(
+        "gradcheck", parents=[common], help="manual vs autodiff gradient"
+    )
+    grad.add_argument("config", nargs="?", help="use this config's data")
+    grad.add_argument("--n", type=int, default=64, help="samples (random problem)")
+    grad.add_argument("--d", type=int, default=8, help="features (random problem)")
+    grad.add_argument("--loss", choices=sorted(jaxperc.LOSSES))
+    grad.add_argument("--activation", choices=sorted(jaxperc.ACTIVATIONS))
+    grad.add_argument("--dtype", choices=["float32", "float64"])
+    grad.add_argument("--seed", type=int, default=0)
+    grad.add_argument(
+        "--no-cache", action="store_true", help="no persistent compilation cache"
+    )
+    grad.set_defaults(func=cmd_gradcheck)
+    return parser
+
+
+def main(argv: list[str] | None = None) -> int:
+    """Run the command line ``argv`` (default ``sys.argv[1:]``); returns the status."""
+    argv = list(sys.argv[1:] if argv is None else argv)
+    parser = build_parser()
+    try:
+        args = parser.parse_args(argv)
+    except SystemExit as done:  # --help, --version, usage errors
+        return done.code if isinstance(done.code, int) else EXIT_USAGE
+    args.argv = argv
+    try:
+        return args.func(args)
+    except JaxpercError as err:
+        if args.debug:
+            traceback.print_exc()
+        print(f"error: {_one_line(err)}", file=sys.stderr)
+        return EXIT_USAGE
+    except KeyboardInterrupt:
+        print("interrupted", file=sys.stderr)
+        return EXIT_INTERRUPTED
+    except Exception as err:
+        if args.debug:
+            traceback.print_exc()
+        print(f"error: {type(err).__name__}: {_one_line(err)}", file=sys.stderr)
+        return EXIT_FAIL
+
+
+def _one_line(err: BaseException) -> str:
+    return " ".join(str(err).split())
+
+
+if __name__ == "__main__":
+    sys.exit(main())
