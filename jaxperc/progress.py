@@ -34,15 +34,16 @@ class ProgressBar:
             enabled = bool(getattr(self.stream, "isatty", lambda: False)())
         self.enabled, self.delay, self.width = enabled, delay, width
         self.start = time.monotonic()
+        self.first: tuple[float, int] | None = None
         self.drawn = False
 
-    def line(self, progress, elapsed: float) -> str:
-        """The bar's text for one Progress after ``elapsed`` seconds."""
+    def line(self, progress, rate: float) -> str:
+        """The bar's text for one Progress, at ``rate`` epochs per second."""
         total = max(progress.max_epochs, 1)
         done = min(progress.epoch, total)
         fill = round(self.width * done / total)
         bar = "#" * fill + "-" * (self.width - fill)
-        eta = elapsed / done * (total - done) if done else float("nan")
+        eta = (total - done) / rate if rate > 0 else float("nan")
         eta_text = _clock(eta) if eta == eta else "?"
         return (
             f"[{bar}] epoch {done}/{total}  best cost {progress.best_cost:.4g}  "
@@ -53,10 +54,14 @@ class ProgressBar:
     def __call__(self, progress) -> None:
         if not self.enabled:
             return
-        elapsed = time.monotonic() - self.start
-        if elapsed < self.delay:
+        now = time.monotonic()
+        if self.first is None:  # measure speed from here: compiling is behind us
+            self.first = (now, progress.epoch)
+        if now - self.start < self.delay:
             return
-        self.stream.write("\r" + self.line(progress, elapsed) + "\x1b[K")
+        t0, e0 = self.first
+        rate = (progress.epoch - e0) / (now - t0) if now > t0 else 0.0
+        self.stream.write("\r" + self.line(progress, rate) + "\x1b[K")
         self.stream.flush()
         self.drawn = True
 

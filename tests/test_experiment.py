@@ -196,3 +196,25 @@ def test_xor_notes_accuracy_near_chance(tmp_path):
     )
     out = run_experiment(config, tmp_path / "xor")
     assert any("near chance" in n for n in out.summary["notes"])
+
+
+def test_progress_bar_draws_only_on_a_terminal():
+    import io
+
+    from jaxperc.progress import ProgressBar
+
+    p = jaxperc.Progress(
+        epoch=10, max_epochs=100, n_running=2, n_models=4, best_cost=0.25,
+        checkpoint=lambda: None,
+    )  # fmt: skip
+    quiet = io.StringIO()
+    ProgressBar(quiet, delay=0.0)(p)  # a StringIO is not a TTY
+    assert quiet.getvalue() == ""
+    loud = io.StringIO()
+    bar = ProgressBar(loud, enabled=True, delay=0.0)
+    bar(p)
+    bar(p._replace(epoch=20, n_running=1))
+    bar.close()
+    text = loud.getvalue()
+    assert "epoch 20/100" in text and "running 1/4" in text and "best cost 0.25" in text
+    assert text.endswith("\n")
