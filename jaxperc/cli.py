@@ -64,8 +64,13 @@ def _fmt(value, width: int = 0) -> str:
 def _table(rows: list[list], header: list[str]) -> str:
     cells = [header] + [[_fmt(v) for v in row] for row in rows]
     widths = [max(len(r[i]) for r in cells) for i in range(len(header))]
+    left = [bool(rows) and isinstance(v, str) for v in (rows[0] if rows else header)]
+
+    def cell(text, i):
+        return text.ljust(widths[i]) if left[i] else text.rjust(widths[i])
+
     return "\n".join(
-        "  ".join(c.rjust(w) for c, w in zip(r, widths, strict=True)) for r in cells
+        "  ".join(cell(c, i) for i, c in enumerate(r)).rstrip() for r in cells
     )
 
 

@@ -348,3 +348,14 @@ def test_mismatched_checkpoint_is_refused(tmp_path, capsys):
     err = capsys.readouterr().err
     assert "checkpoint does not match" in err and len(err.strip().splitlines()) == 1
     assert not (run_dir / "params.npz").exists()
+
+
+def test_float64_config_runs_in_64_bit_without_leaking_it(tmp_path):
+    import jax
+
+    cfg = write(tmp_path / "tiny.toml", TINY)
+    args = ["run", str(cfg), "--quiet", "--out", str(tmp_path / "run")]
+    assert main([*args, "--set", "train.dtype=float64"]) == 0
+    with np.load(tmp_path / "run" / "params.npz") as z:
+        assert z["w"].dtype == np.float64
+    assert not jax.config.jax_enable_x64  # 64-bit only for that command
