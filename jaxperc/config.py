@@ -15,107 +15,28 @@ import json
 import math
 import os
 import tomllib
-from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
 import jaxperc
 import jaxperc.data
+from jaxperc import tomlwrite
 from jaxperc.errors import ConfigError
-
-SYNTHETIC = ("blobs", "xor")
-DTYPES = ("float32", "float64")
-INITS = ("normal", "uniform", "zeros")
-GRADS = ("manual", "autodiff")
-METRICS = ("test_accuracy", "train_accuracy", "cost")
-# optimizer hyper-parameters that a sweep may vary per model (floats only)
-FLOAT_HPARAMS = (
-    "momentum",
-    "b1",
-    "b2",
-    "eps",
-    "eps_root",
-    "decay",
-    "weight_decay",
-    "initial_accumulator_value",
+from jaxperc.schema import (
+    DTYPES,
+    FLOAT_HPARAMS,
+    GRADS,
+    INITS,
+    LIST_AXES,
+    METRICS,
+    SYNTHETIC,
+    Config,
+    DataConfig,
+    ModelConfig,
+    OutputConfig,
+    SweepConfig,
+    TrainConfig,
 )
-LIST_AXES = ("seed", "learning_rate", "l2", *FLOAT_HPARAMS)
-
-
-@dataclass(frozen=True)
-class DataConfig:
-    source: str = "breast_cancer"
-    n_samples: int = 200
-    n_features: int = 2
-    margin: float = 0.5
-    noise: float | None = None
-    seed: int = 0
-    target: str | None = None
-    features: tuple[str, ...] | None = None
-    header: bool = True
-    delimiter: str = ","
-    test_fraction: float = 0.25
-    split_seed: int = 0
-    stratify: bool = True
-    standardize: bool = True
-    positive: str | None = None
-
-
-@dataclass(frozen=True)
-class ModelConfig:
-    activation: str = "sigmoid"
-    init: str = "normal"
-    init_scale: float = 0.01
-
-
-@dataclass(frozen=True)
-class TrainConfig:
-    loss: str = "mse"
-    grad: str = "manual"
-    optimizer: str = "gd"
-    optimizer_kwargs: tuple[tuple[str, Any], ...] = ()
-    learning_rate: float = 0.1
-    seed: int = 0
-    max_epochs: int = 1000
-    tol: float = 1e-7
-    patience: int = 5
-    gtol: float = 0.0
-    batch_size: int | None = None
-    data_seed: int = 0
-    l2: float = 0.0
-    schedule: str | None = None
-    schedule_kwargs: tuple[tuple[str, Any], ...] = ()
-    dtype: str = "float32"
-    record_accuracy: bool = False
-
-
-@dataclass(frozen=True)
-class SweepConfig:
-    """Grid axes; ``axes`` keeps (name, values) in the order they were written."""
-
-    axes: tuple[tuple[str, tuple[Any, ...]], ...] = ()
-    fold: int | None = None
-    bootstrap: int | None = None
-    classes: str | tuple[str, ...] | None = None  # the ``class`` key
-
-
-@dataclass(frozen=True)
-class OutputConfig:
-    dir: str = "runs"
-    metric: str = "test_accuracy"
-    plots: bool = True
-    checkpoint_every: float = 30.0
-
-
-@dataclass(frozen=True)
-class Config:
-    data: DataConfig = DataConfig()
-    model: ModelConfig = ModelConfig()
-    train: TrainConfig = TrainConfig()
-    sweep: SweepConfig = SweepConfig()
-    output: OutputConfig = OutputConfig()
-    name: str = "experiment"  # the file stem, used to name run folders
-
 
 # section → key → (type tag, default); "sweep" is handled on its own
 _SECTIONS = {
@@ -517,41 +438,23 @@ def config_to_dict(config: Config) -> dict[str, dict[str, Any]]:
     return out
 
 
-def _toml_value(value: Any) -> str:
-    if isinstance(value, bool):
-        return "true" if value else "false"
-    if isinstance(value, int):
-        return str(value)
-    if isinstance(value, float):
-        if math.isnan(value):
-            return "nan"
-        if math.isinf(value):
-            return "inf" if value > 0 else "-inf"
-        return repr(value)
-    if isinstance(value, str):
-        return json.dumps(value, ensure_ascii=False)
-    if isinstance(value, list | tuple):
-        return "[" + ", ".join(_toml_value(v) for v in value) + "]"
-    raise TypeError(f"cannot write {value!r} as TOML")  # pragma: no cover
-
-
 def to_toml(config: Config) -> str:
-    """The resolved config as TOML text; ``load`` of it gives the same Config."""
-    lines = []
-    for name, table in config_to_dict(config).items():
-        lines.append(f"[{name}]")
-        subtables = {k: v for k, v in table.items() if isinstance(v, dict)}
-        for key, value in table.items():
-            if key not in subtables:
-                lines.append(f"{_bare(key)} = {_toml_value(value)}")
-        for key, sub in subtables.items():
-            if sub:
-                lines.append(f"\n[{name}.{key}]")
-                lines.extend(f"{_bare(k)} = {_toml_value(v)}" for k, v in sub.items())
-        lines.append("")
-    return "\n".join(lines)
+    """The resolved config as TOML text; loading it gives the same Config."""
+    return tomlwrite.dumps(config_to_dict(config))
 
 
-def _bare(key: str) -> str:
-    ok = key and all(c.isalnum() or c in "_-" for c in key) and key.isascii()
-    return key if ok else json.dumps(key)
+__all__ = [
+    "FLOAT_HPARAMS",
+    "Config",
+    "DataConfig",
+    "ModelConfig",
+    "OutputConfig",
+    "SweepConfig",
+    "TrainConfig",
+    "apply_overrides",
+    "config_from_dict",
+    "config_to_dict",
+    "load_config",
+    "parse_value",
+    "to_toml",
+]

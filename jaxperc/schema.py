@@ -1,0 +1,101 @@
+"""The experiment schema: one frozen dataclass per config table, with defaults.
+
+``docs/configs.md`` documents every field; :mod:`jaxperc.config` reads TOML into
+these classes and validates it.
+"""
+
+from dataclasses import dataclass
+from typing import Any
+
+SYNTHETIC = ("blobs", "xor")
+DTYPES = ("float32", "float64")
+INITS = ("normal", "uniform", "zeros")
+GRADS = ("manual", "autodiff")
+METRICS = ("test_accuracy", "train_accuracy", "cost")
+# optimizer hyper-parameters that a sweep may vary per model (floats only)
+FLOAT_HPARAMS = (
+    "momentum",
+    "b1",
+    "b2",
+    "eps",
+    "eps_root",
+    "decay",
+    "weight_decay",
+    "initial_accumulator_value",
+)
+LIST_AXES = ("seed", "learning_rate", "l2", *FLOAT_HPARAMS)
+
+
+@dataclass(frozen=True)
+class DataConfig:
+    source: str = "breast_cancer"
+    n_samples: int = 200
+    n_features: int = 2
+    margin: float = 0.5
+    noise: float | None = None
+    seed: int = 0
+    target: str | None = None
+    features: tuple[str, ...] | None = None
+    header: bool = True
+    delimiter: str = ","
+    test_fraction: float = 0.25
+    split_seed: int = 0
+    stratify: bool = True
+    standardize: bool = True
+    positive: str | None = None
+
+
+@dataclass(frozen=True)
+class ModelConfig:
+    activation: str = "sigmoid"
+    init: str = "normal"
+    init_scale: float = 0.01
+
+
+@dataclass(frozen=True)
+class TrainConfig:
+    loss: str = "mse"
+    grad: str = "manual"
+    optimizer: str = "gd"
+    optimizer_kwargs: tuple[tuple[str, Any], ...] = ()
+    learning_rate: float = 0.1
+    seed: int = 0
+    max_epochs: int = 1000
+    tol: float = 1e-7
+    patience: int = 5
+    gtol: float = 0.0
+    batch_size: int | None = None
+    data_seed: int = 0
+    l2: float = 0.0
+    schedule: str | None = None
+    schedule_kwargs: tuple[tuple[str, Any], ...] = ()
+    dtype: str = "float32"
+    record_accuracy: bool = False
+
+
+@dataclass(frozen=True)
+class SweepConfig:
+    """Grid axes; ``axes`` keeps (name, values) in the order they were written."""
+
+    axes: tuple[tuple[str, tuple[Any, ...]], ...] = ()
+    fold: int | None = None
+    bootstrap: int | None = None
+    classes: str | tuple[str, ...] | None = None  # the ``class`` key
+
+
+@dataclass(frozen=True)
+class OutputConfig:
+    dir: str = "runs"
+    metric: str = "test_accuracy"
+    plots: bool = True
+    checkpoint_every: float = 30.0
+
+
+@dataclass(frozen=True)
+class Config:
+    data: DataConfig = DataConfig()
+    model: ModelConfig = ModelConfig()
+    train: TrainConfig = TrainConfig()
+    sweep: SweepConfig = SweepConfig()
+    output: OutputConfig = OutputConfig()
+    name: str = "experiment"  # the file stem, used to name run folders
