@@ -90,11 +90,18 @@ def init_state(
     scale=0.01,
     dtype=jnp.float32,
 ) -> State:
-    """Draw each model's parameters from its key and set up its optimizer state."""
+    """Each model's starting parameters and fresh optimizer state.
+
+    ``init`` names a random scheme (drawn from each model's key) or is a
+    :class:`Params` with w [M, d] and b [M] to start from (a warm start).
+    """
     opt = spec.optim
-    params = jax.vmap(
-        lambda k: init_params(k, n_features, init=init, scale=scale, dtype=dtype)
-    )(keys)
+    if isinstance(init, Params):
+        params = Params(jnp.asarray(init.w, dtype), jnp.asarray(init.b, dtype))
+    else:
+        params = jax.vmap(
+            lambda k: init_params(k, n_features, init=init, scale=scale, dtype=dtype)
+        )(keys)
     opt_state = jax.vmap(opt.init)(params, hparams)
     m = keys.shape[0]
     return State(
@@ -122,8 +129,8 @@ class Terms(NamedTuple):
 
 
 def _columns(table, index):
-    """Per-model columns of a [rows, K] table → [rows, M] (a broadcast when K = 1)."""
-    return table[:, :1] if table.shape[1] == 1 else table[:, index]
+    """Per-model columns of a [rows, K] table as [M, rows] ([1, rows] if K = 1)."""
+    return table[:, 0][None, :] if table.shape[1] == 1 else table[:, index].T
 
 
 def batched_terms(
@@ -133,10 +140,12 @@ def batched_terms(
 
     With ``spec.grad == "manual"`` this is the batched form of
     :func:`jaxperc.grads.manual_grad`, written as matrix products so the
-    [rows, M] intermediates stay the only large arrays: Z = X Wᵀ + b,
-    δ = c ⊙ ∂l/∂z, ∂C/∂W = δᵀ X, ∂C/∂b = Σ_rows δ. With ``"autodiff"`` the
+    [M, rows] intermediates stay the only large arrays: Z = W Xᵀ + b,
+    δ = c ⊙ ∂l/∂z, ∂C/∂W = δ X, ∂C/∂b = Σ_rows δ. With ``"autodiff"`` the
     gradient is ``jax.grad`` of the same cost instead (models are independent, so
-    the gradient of their summed costs is each model's own gradient).
+    the gradient of their summed costs is each model's own gradient). Models come
+    first in the [M, rows] layout: on a CPU it streams rows contiguously, which
+    measured about 1.5× faster than [rows, M].
 
     Args:
       params: w [M, d], b [M]. x: [B, d]. targets: [B, K]. weights: [B, F] or None
@@ -145,14 +154,14 @@ def batched_terms(
     """
     act = get_activation(spec.activation)
     loss = get_loss(spec.loss, spec.activation)
-    y = _columns(targets, target_index)  # [B, M] or [B, 1]
+    y = _columns(targets, target_index)  # [M, B] or [1, B]
     v = 1.0 if weights is None else _columns(weights, weight_index)
-    c = v * scale  # ∂C/∂lᵢ per model
+    c = v * scale[:, None]  # ∂C/∂lᵢ per model, [M, B] or [M, 1]
 
     def block_cost(p):
-        z = x @ p.w.T + p.b  # zᵢ = xᵢ·w + b, [B, M]
+        z = p.w @ x.T + p.b[:, None]  # zᵢ = xᵢ·w + b, [M, B]
         y_hat = act.fn(z)
-        return jnp.sum(c * loss.per_sample(z, y_hat, y), axis=0), (z, y_hat)
+        return jnp.sum(c * loss.per_sample(z, y_hat, y), axis=1), (z, y_hat)
 
     if spec.grad == "autodiff":
 
@@ -166,14 +175,14 @@ def batched_terms(
     else:
         cost, (z, y_hat) = block_cost(params)
         d = c * loss.derivative_z(z, y, act)  # δᵢ = cᵢ · ∂lᵢ/∂ŷᵢ · ∂ŷᵢ/∂zᵢ
-        grads = Params(w=d.T @ x, b=jnp.sum(d, axis=0))  # ∂zᵢ/∂w = xᵢ, ∂zᵢ/∂b = 1
-    wrong = (y_hat >= 0.5) != (y >= 0.5)
-    return Terms(
-        cost=cost,
-        grads=grads,
-        errors=jnp.sum(jnp.where(wrong, v, 0.0), axis=0),
-        accuracy=jnp.sum(jnp.where(wrong, 0.0, c), axis=0),
-    )
+        grads = Params(w=d @ x, b=jnp.sum(d, axis=1))  # ∂zᵢ/∂w = xᵢ, ∂zᵢ/∂b = 1
+    if spec.activation == "step" or spec.record_accuracy:
+        wrong = (y_hat >= 0.5) != (y >= 0.5)
+        errors = jnp.sum(jnp.where(wrong, v, 0.0), axis=1)
+        accuracy = jnp.sum(jnp.where(wrong, 0.0, c), axis=1)
+    else:  # not needed: skip two more passes over the [M, rows] block
+        errors = accuracy = jnp.zeros_like(cost)
+    return Terms(cost=cost, grads=grads, errors=errors, accuracy=accuracy)
 
 
 def data_terms(
@@ -346,7 +355,9 @@ def epoch(spec: Spec, state: State, data: Data, key, epoch_global):
     reason = jnp.select(
         [
             ~jnp.isfinite(cost) | ~jnp.isfinite(gnorm),
-            (spec.activation == "step") & (terms.errors == 0),
+            (terms.errors == 0)
+            if spec.activation == "step"
+            else jnp.zeros_like(stall, bool),
             gnorm < spec.gtol,
             (spec.tol > 0) & (stall >= spec.patience),
         ],
@@ -411,6 +422,7 @@ def compiled_chunk(spec: Spec):
 @functools.lru_cache(maxsize=64)
 def compiled_evaluate(spec: Spec):
     """``evaluate(params, data, state) -> Terms``: objective and counts at params."""
+    spec = dataclasses.replace(spec, record_accuracy=True)
     return jax.jit(
         lambda params, data, state: _objective_terms(spec, params, data, state)
     )

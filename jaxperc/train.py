@@ -23,6 +23,7 @@ from jaxperc.engine import (
     init_state,
 )
 from jaxperc.errors import JaxpercError
+from jaxperc.model import Params
 from jaxperc.optim import make_optimizer, make_schedule
 from jaxperc.runner import Progress, TrainResult, run_chunks
 from jaxperc.sharding import (
@@ -46,12 +47,20 @@ def _device_put(tree, device):
     return tree if device is None else jax.device_put(tree, device)
 
 
-def _default_block_rows(n: int, m: int, device) -> int | None:
-    """Row blocks that keep a [rows, M] float32 block near 256 KiB, on a CPU only."""
+def _default_block_rows(n: int, d: int, m: int, device) -> int | None:
+    """Rows per block of the full-batch pass on a CPU (None: one pass, e.g. GPUs).
+
+    Few features (memory-bound): [M, rows] blocks of about 128 KiB in float32 stay
+    in cache. Many features (compute-bound): 1024 rows keep the matrix products
+    large enough to run near peak. Measured on a 2-core x86 CPU (docs/performance.md).
+    """
     platform = (device or jax.devices()[0]).platform
     if platform != "cpu":
         return None
-    rows = max(256, 1 << max(0, (65536 // max(m, 1)).bit_length() - 1))
+    if d >= 32:
+        rows = 1024
+    else:
+        rows = min(8192, max(256, 1 << max(0, (32768 // max(m, 1)).bit_length() - 1)))
     return rows if n >= 4 * rows else None
 
 
@@ -78,7 +87,7 @@ def train_many(
     gtol: float = 0.0,
     batch_size: int | None = None,
     data_seed: int = 0,
-    init: str = "normal",
+    init: str | Params = "normal",
     init_scale: float = 0.01,
     dtype=None,
     device=None,
@@ -122,7 +131,10 @@ def train_many(
       gtol: stop once the gradient norm is < gtol (0: off).
       batch_size: None for full batch (the derivation's), else mini-batches.
       data_seed: seed of the mini-batch order.
-      init, init_scale: see :func:`jaxperc.init_params`.
+      init, init_scale: see :func:`jaxperc.init_params`; or ``init`` is a
+        :class:`~jaxperc.Params` to start from (w [d] or [M, d], b [] or [M]),
+        e.g. a previous result's params to continue training (warm start; the
+        optimizer state starts afresh).
       dtype: float32 (default) or float64 (needs ``jax_enable_x64``).
       device: a ``jax.Device`` to run on (default: JAX's default device).
       block_rows: rows per block of the full-batch pass ("auto": cache-sized
@@ -231,7 +243,7 @@ def train_many(
         block_rows = (
             None
             if batch_size is not None or shard_rows
-            else _default_block_rows(n, m, device)
+            else _default_block_rows(n, d, m, device)
         )
     spec = Spec(
         loss=loss,
@@ -265,6 +277,8 @@ def train_many(
         "weight_index": wi,
         **{f"hp.{k}": np.asarray(v) for k, v in hp.items()},
     }
+    if isinstance(init, Params):
+        models["init.w"], models["init.b"] = _initial_params(init, m, d, dtype)
     setup = dict(
         spec=spec,
         data=data,
@@ -279,7 +293,9 @@ def train_many(
     if memory_budget == "auto":
         memory_budget = device_memory_bytes(device)
     per_pass = models_per_pass(
-        lambda k: _bytes_for(setup, {a: v[:1].repeat(k) for a, v in models.items()}),
+        lambda k: _bytes_for(
+            setup, {a: np.repeat(v[:1], k, axis=0) for a, v in models.items()}
+        ),
         m,
         memory_budget,
     )
@@ -302,11 +318,27 @@ def train_many(
     return results[0] if len(results) == 1 else _concatenate(results)
 
 
+def _initial_params(init: Params, m: int, d: int, dtype):
+    """Starting params given by the caller, checked and broadcast to w [M, d], b [M]."""
+    w, b = np.asarray(init.w, dtype), np.asarray(init.b, dtype)
+    if w.shape not in ((d,), (m, d)) or b.shape not in ((), (m,)):
+        raise JaxpercError(
+            f"init params must have w [d] or [M, d] and b [] or [M] with d = {d}, "
+            f"M = {m}; got w {w.shape}, b {b.shape}"
+        )
+    if not (np.isfinite(w).all() and np.isfinite(b).all()):
+        raise JaxpercError("init params must be finite")
+    return np.broadcast_to(w, (m, d)).copy(), np.broadcast_to(b, (m,)).copy()
+
+
 def _initial_state(setup, models):
     """State for the given models, padded to a multiple of the mesh's devices."""
     m = len(models["seed"])
     padded = round_up(m, mesh_size(setup["mesh"]))
-    pad = {k: np.concatenate([v, v[-1:].repeat(padded - m)]) for k, v in models.items()}
+    pad = {
+        k: np.concatenate([v, np.repeat(v[-1:], padded - m, axis=0)])
+        for k, v in models.items()
+    }
     hp = {k[3:]: jnp.asarray(v) for k, v in pad.items() if k.startswith("hp.")}
     keys = jax.vmap(jax.random.key)(jnp.asarray(pad["seed"]))
     state = init_state(
@@ -318,7 +350,9 @@ def _initial_state(setup, models):
         hp,
         jnp.asarray(pad["target_index"]),
         jnp.asarray(pad["weight_index"]),
-        init=setup["init"],
+        init=(
+            Params(pad["init.w"], pad["init.b"]) if "init.w" in pad else setup["init"]
+        ),
         scale=setup["scale"],
         dtype=setup["dtype"],
     )

@@ -264,3 +264,16 @@ def test_float64_without_x64_is_refused():
     x, y = noisy()
     with jax.enable_x64(False), pytest.raises(ValueError, match="jax_enable_x64"):
         jp.train(x, y, dtype="float64")
+
+
+def test_warm_start_from_given_params_continues_training():
+    x, y = noisy()
+    kw = dict(learning_rate=0.5, tol=0)
+    straight = jp.train(x, y, max_epochs=80, **kw)
+    first = jp.train(x, y, max_epochs=30, **kw)
+    second = jp.train(x, y, max_epochs=50, init=first.params, **kw)
+    np.testing.assert_allclose(second.params.w, straight.params.w, rtol=1e-5)  # f32
+    many = jp.train_many(x, y, seed=np.arange(2), max_epochs=5, init=first.params, **kw)
+    np.testing.assert_allclose(many.params.w[0], many.params.w[1], rtol=0)
+    with pytest.raises(ValueError, match="init params must have"):
+        jp.train(x, y, init=jp.Params(np.zeros(7), np.zeros(())))
