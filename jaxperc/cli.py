@@ -303,7 +303,9 @@ def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(
         prog="jaxperc",
         description="Train single-neuron perceptrons from TOML experiment configs.",
-        parents=[common],
+    )
+    parser.add_argument(  # its own dest: a subcommand's default would overwrite it
+        "--debug", dest="debug_top", action="store_true", help="show tracebacks"
     )
     parser.add_argument(
         "--version", action="version", version=f"jaxperc {jaxperc.__version__}"
@@ -365,6 +367,7 @@ def main(argv: list[str] | None = None) -> int:
     except SystemExit as done:  # --help, --version, usage errors
         return done.code if isinstance(done.code, int) else EXIT_USAGE
     args.argv = argv
+    args.debug = args.debug or args.debug_top
     try:
         return args.func(args)
     except JaxpercError as err:
