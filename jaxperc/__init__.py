@@ -20,6 +20,10 @@ from jaxperc.train import train, train_many
 
 __version__ = "0.1.0"
 
+# the experiment layer sits on top of the names above, so it is imported last
+from jaxperc.config import Config, load_config
+from jaxperc.experiment import RunResult, run_experiment
+
 __all__ = [
     "ACTIVATIONS",
     "LOSSES",
@@ -27,6 +31,7 @@ __all__ = [
     "SCHEDULES",
     "STOP_REASONS",
     "CheckpointError",
+    "Config",
     "ConfigError",
     "DataError",
     "GradCheckReport",
@@ -34,6 +39,7 @@ __all__ = [
     "JaxpercError",
     "Params",
     "Progress",
+    "RunResult",
     "RunState",
     "TrainResult",
     "__version__",
@@ -44,6 +50,7 @@ __all__ = [
     "get_activation",
     "gradient_check",
     "init_params",
+    "load_config",
     "load_run_state",
     "make_grid",
     "make_optimizer",
@@ -52,6 +59,7 @@ __all__ = [
     "predict",
     "published_grad",
     "random_problem",
+    "run_experiment",
     "save_run_state",
     "train",
     "train_many",

@@ -135,7 +135,7 @@ def run_chunks(
         if not running.any():
             break
         if callback is not None and n_chunks > 0:
-            snap = (full, bucket, slot_ids, epoch, n_chunks, parts)
+            snap = (full, bucket, slot_ids, epoch, n_chunks, list(parts))
             callback(
                 Progress(
                     epoch=epoch,

@@ -2,29 +2,15 @@
 
 usage: sharding_worker.py OUT.npz devices N
        sharding_worker.py OUT.npz process PORT PID NPROC [die]
+
+Importing this module (as the tests do, for ``sweep``) runs nothing and changes no
+JAX setting.
 """
 
 import os
 import sys
 
-out, mode = sys.argv[1], sys.argv[2]
-if mode == "devices":
-    os.environ["XLA_FLAGS"] = f"--xla_force_host_platform_device_count={sys.argv[3]}"
-
-import jax  # noqa: E402
-import numpy as np  # noqa: E402
-
-import jaxperc as jp  # noqa: E402
-from jaxperc import distributed  # noqa: E402
-
-jax.config.update("jax_enable_x64", True)
-if mode == "process":
-    port, pid, nproc = (int(a) for a in sys.argv[3:6])
-    distributed.initialize(
-        f"127.0.0.1:{port}", nproc, pid, timeout=30, heartbeat_timeout=5
-    )
-    if sys.argv[6:] == ["die"] and pid == 1:
-        os._exit(3)
+import numpy as np
 
 
 def sweep():
@@ -42,7 +28,22 @@ def sweep():
     return x, y, kw
 
 
-if __name__ == "__main__":
+def main(out, mode, *args):
+    if mode == "devices":  # must be set before JAX starts
+        os.environ["XLA_FLAGS"] = f"--xla_force_host_platform_device_count={args[0]}"
+    import jax
+
+    import jaxperc as jp
+    from jaxperc import distributed
+
+    jax.config.update("jax_enable_x64", True)
+    if mode == "process":
+        port, pid, nproc = (int(a) for a in args[:3])
+        distributed.initialize(
+            f"127.0.0.1:{port}", nproc, pid, timeout=30, heartbeat_timeout=5
+        )
+        if args[3:] == ("die",) and pid == 1:
+            os._exit(3)
     x, y, kw = sweep()
     shard_rows = os.environ.get("SHARD_ROWS") == "1"
     r = jp.train_many(x, y, mesh=jp.model_mesh(), shard_rows=shard_rows, **kw)
@@ -56,3 +57,7 @@ if __name__ == "__main__":
         )
     if mode == "process":
         jax.distributed.shutdown()
+
+
+if __name__ == "__main__":
+    main(*sys.argv[1:])

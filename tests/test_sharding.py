@@ -21,7 +21,7 @@ from sharding_worker import sweep  # noqa: E402
 def single_device_result():
     x, y, kw = sweep()
     with jax.enable_x64(True):
-        return jp.train_many(x, y, **kw)
+        return jax.tree.map(np.asarray, jp.train_many(x, y, **kw))
 
 
 def free_port() -> int:
@@ -102,7 +102,9 @@ def test_small_memory_budget_runs_the_grid_in_passes(caplog):
     x, y, kw = sweep()
     reference = single_device_result()
     with jax.enable_x64(True), caplog.at_level(logging.INFO, logger="jaxperc"):
-        chunked = jp.train_many(x, y, memory_budget=30_000, **kw)
+        chunked = jax.tree.map(
+            np.asarray, jp.train_many(x, y, memory_budget=30_000, **kw)
+        )
     assert "passes of" in caplog.text
     np.testing.assert_array_equal(chunked.epochs, reference.epochs)
     np.testing.assert_allclose(chunked.params.w, reference.params.w, rtol=1e-10)
