@@ -8,8 +8,10 @@ prints results. ``main(argv)`` returns the exit status, so tests call it in-proc
 import argparse
 import contextlib
 import os
+import shutil
 import signal
 import sys
+import tempfile
 import threading
 import traceback
 from pathlib import Path
@@ -18,6 +20,7 @@ import numpy as np
 
 import jaxperc
 import jaxperc.data
+from jaxperc import distributed
 from jaxperc.errors import ConfigError, JaxpercError
 
 EXIT_OK, EXIT_FAIL, EXIT_USAGE, EXIT_INTERRUPTED = 0, 1, 2, 130
@@ -175,6 +178,14 @@ def cmd_run(args) -> int:
                 config.output.dir, args.name or Path(args.config).stem
             )
     setup_cache(not args.no_cache)
+    if distributed.initialize(args.coordinator, args.num_processes, args.process_id):
+        if args.resume:
+            raise JaxpercError(
+                "--resume continues single-process runs only; start the "
+                "multi-process run again"
+            )
+        if not distributed.is_writer():  # only process 0 writes the run folder
+            return _run_worker(config, args)
     bar = ProgressBar(enabled=False if args.quiet else None)
     stop = threading.Event()
     command = ["jaxperc", *(args.argv or [])]
@@ -200,6 +211,19 @@ def cmd_run(args) -> int:
         bar.close()
     print(format_summary(out.summary))
     print(f"run folder: {out.run_dir}")
+    return EXIT_OK
+
+
+def _run_worker(config, args) -> int:
+    """A process other than 0: trains its share, in a scratch folder it removes."""
+    from jaxperc.experiment import run_experiment
+
+    scratch = Path(tempfile.mkdtemp(prefix="jaxperc-worker-"))
+    try:
+        with _x64(config.train.dtype):
+            run_experiment(config, scratch / "run", resume=False)
+    finally:
+        shutil.rmtree(scratch, ignore_errors=True)
     return EXIT_OK
 
 
@@ -328,6 +352,13 @@ def build_parser() -> argparse.ArgumentParser:
     run.add_argument(
         "--no-cache", action="store_true", help="no persistent compilation cache"
     )
+    multi = run.add_argument_group(
+        "multi-process runs (or JAXPERC_COORDINATOR, JAXPERC_NUM_PROCESSES, "
+        "JAXPERC_PROCESS_ID; SLURM is detected)"
+    )
+    multi.add_argument("--coordinator", metavar="HOST:PORT", help="process 0's address")
+    multi.add_argument("--num-processes", type=int, metavar="N")
+    multi.add_argument("--process-id", type=int, metavar="I")
     run.set_defaults(func=cmd_run)
 
     pred = sub.add_parser("predict", parents=[common], help="predict with a run")

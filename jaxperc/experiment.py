@@ -15,7 +15,9 @@ from collections.abc import Callable
 from pathlib import Path
 from typing import Any, NamedTuple
 
+import jax
 import numpy as np
+from jax.experimental import multihost_utils
 
 import jaxperc
 import jaxperc.data
@@ -211,12 +213,18 @@ class _Checkpointer:
 
     def __call__(self, p: jaxperc.Progress) -> None:
         now = time.monotonic()
-        if self.stop.is_set() or self.last is None or now - self.last >= self.every:
+        stop = self.stop.is_set()
+        save = stop or self.last is None or now - self.last >= self.every
+        if jax.process_count() > 1:  # a checkpoint gathers from every process, so
+            # process 0 decides for all (its Ctrl-C stops them all)
+            flags = multihost_utils.broadcast_one_to_all(np.array([save, stop]))
+            save, stop = bool(flags[0]), bool(flags[1])
+        if save:
             jaxperc.save_run_state(self.path, p.checkpoint())
             self.last, self.saved = now, True
         if self.progress is not None:
             self.progress(p)
-        if self.stop.is_set():
+        if stop:
             raise KeyboardInterrupt
 
 
@@ -267,7 +275,9 @@ def run_experiment(
         stop or threading.Event(),
     )
     try:
-        result = jaxperc.train_many(**problem.kwargs, callback=callback, resume=state)
+        result = jaxperc.train_many(
+            **problem.kwargs, callback=callback, resume=state, mesh="auto"
+        )
     except KeyboardInterrupt:
         runio.update_run_json(run_dir, status="interrupted", ended=runio.now())
         raise

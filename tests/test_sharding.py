@@ -119,3 +119,62 @@ def test_models_per_pass_picks_the_largest_power_of_two_that_fits():
     assert models_per_pass(need, 50, 10_000) == 50
     assert models_per_pass(need, 50, 2_000) == 8  # 1000 + 100·8 ≤ 2000 < 1000 + 1600
     assert models_per_pass(need, 50, 500) == 1
+
+
+def test_cli_run_across_two_processes_writes_one_folder(tmp_path):
+    config = tmp_path / "tiny.toml"
+    config.write_text(
+        '[data]\nsource = "iris_2d"\n[train]\nmax_epochs = 50\ntol = 0.0\n'
+        "[sweep]\nseed = [0, 1, 2]\n"
+        f'[output]\ndir = "{tmp_path / "runs"}"\nplots = false\n'
+    )
+    port = free_port()
+    cmd = [
+        sys.executable,
+        "-m",
+        "jaxperc",
+        "run",
+        str(config),
+        "--quiet",
+        "--no-cache",
+        "--coordinator",
+        f"127.0.0.1:{port}",
+        "--num-processes",
+        "2",
+    ]
+    procs = [
+        subprocess.Popen(
+            [*cmd, "--process-id", str(i)],
+            env=_env(),
+            stdout=subprocess.PIPE,
+            stderr=subprocess.STDOUT,
+            text=True,
+        )
+        for i in (0, 1)
+    ]
+    outs = [p.communicate(timeout=180)[0] for p in procs]
+    assert [p.returncode for p in procs] == [0, 0], outs
+    folders = list((tmp_path / "runs").iterdir())
+    assert len(folders) == 1 and "run folder" in outs[0]
+    assert "run folder" not in outs[1]  # only process 0 reports and writes
+    two = np.load(folders[0] / "params.npz", allow_pickle=False)
+    single = tmp_path / "single"
+    subprocess.run(
+        [
+            sys.executable,
+            "-m",
+            "jaxperc",
+            "run",
+            str(config),
+            "--quiet",
+            "--no-cache",
+            "--out",
+            str(single),
+        ],
+        check=True,
+        timeout=180,
+        env=_env(),
+        capture_output=True,
+    )
+    one = np.load(single / "params.npz", allow_pickle=False)
+    np.testing.assert_allclose(two["w"], one["w"], rtol=1e-5)  # float32
