@@ -211,10 +211,7 @@ class PerceptronClassifier(ClassifierMixin, BaseEstimator):
             self._standardizer = self._fit_standardizer(X, sw)
         xs = self._scaled(X)
         targets = self._targets(y_index)
-        if warm:
-            self._continue(xs, targets, sw, self.max_epochs)
-        else:
-            self._train(xs, targets, sw)
+        self._train(xs, targets, sw, start=(self._w, self._b) if warm else None)
         return self
 
     def partial_fit(self, X, y, classes=None, sample_weight=None):
@@ -288,13 +285,18 @@ class PerceptronClassifier(ClassifierMixin, BaseEstimator):
         rng = check_random_state(self.random_state)
         return int(rng.randint(2**31 - 1)), int(rng.randint(2**31 - 1))
 
-    def _train(self, xs, targets, sw):
+    def _train(self, xs, targets, sw, start=None):
+        """Train from scratch, or from ``start`` = (w [K, d], b [K]) (warm start)."""
         n, d = xs.shape
         k = targets.shape[1]
         n_pad = n if self.batch_size is not None else _bucket(n, 16)
-        d_pad = _bucket(d, 4) if self.init == "zeros" else d
+        d_pad = _bucket(d, 4) if self.init == "zeros" or start is not None else d
         seed, data_seed = self._seeds()
         x, t, v = _padded(xs, targets, sw, n_pad, d_pad)
+        keywords = {name: getattr(self, name) for name in _TRAIN_KEYWORDS}
+        if start is not None:  # padded feature columns are zero: their weights too
+            w0 = np.pad(start[0], ((0, 0), (0, d_pad - d)))
+            keywords["init"] = jaxperc.Params(w=w0, b=np.asarray(start[1]))
         result = jaxperc.train_many(
             x,
             t,
@@ -303,12 +305,14 @@ class PerceptronClassifier(ClassifierMixin, BaseEstimator):
             data_seed=data_seed,
             target_index=np.arange(k) if k > 1 else None,
             compact=k > 16,  # compaction pays off only for many models
-            **{name: getattr(self, name) for name in _TRAIN_KEYWORDS},
+            **keywords,
         )
         w = np.asarray(result.params.w, dtype=np.float64)[:, :d]
         b = np.asarray(result.params.b, dtype=np.float64)
         self._set_params(w, b, None, int(result.epochs.max()))
         curve = result.cost_history.astype(np.float64)
+        if start is not None:  # a warm start extends the curve, as MLPClassifier's
+            curve = np.concatenate([np.atleast_2d(self.loss_curve_), curve], axis=1)
         self.loss_curve_ = curve[0] if k == 1 else curve
         self.stop_reason_ = np.asarray(result.stop_reason)
         if result.diverged.any():
@@ -322,8 +326,9 @@ class PerceptronClassifier(ClassifierMixin, BaseEstimator):
     def _continue(self, xs, targets, sw, n_steps):
         """``n_steps`` full-batch steps from the current weights and optimizer state.
 
-        ``train_many`` always starts from fresh weights, so continuing uses the
-        same optimizer and gradient, without the stopping rules.
+        ``partial_fit`` keeps the optimizer state (Adam's moments …) from call to
+        call, which ``train_many(init=...)`` would start afresh; so it runs the same
+        optimizer and gradient here, one compiled scan, without stopping rules.
         """
         opt_kwargs = tuple(sorted((self.optimizer_kwargs or {}).items()))
         statics = (self.loss, self.activation, self.grad, self.optimizer)
