@@ -534,10 +534,18 @@ def _python(code: str, *argv: str, env=None) -> dict:
     return json.loads(done.stdout.strip().splitlines()[-1])
 
 
-_RSS = (
-    "import json, resource\n"
-    "rss = lambda: resource.getrusage(resource.RUSAGE_SELF).ru_maxrss * 1024\n"
-)
+# Peak RSS of the child itself. VmHWM starts afresh at exec; ru_maxrss does not
+# (Linux carries the parent's over to the child), so it is only the fallback.
+_RSS = """
+import json, resource
+def rss():
+    try:
+        with open("/proc/self/status") as f:
+            hwm = [ln for ln in f if ln.startswith("VmHWM:")]
+        return int(hwm[0].split()[1]) * 1024
+    except (OSError, IndexError):
+        return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss * 1024
+"""
 
 
 def csv_loading(args, workdir) -> dict:
