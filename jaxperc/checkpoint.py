@@ -30,6 +30,25 @@ class RunState(NamedTuple):
     accuracy_history: np.ndarray  # [M, epoch] or [M, 0]
 
 
+def atomic_write(path: str | os.PathLike, write) -> None:
+    """Call ``write(binary_file)`` on a temporary file, then rename it to ``path``.
+
+    Readers see the old file or the whole new one, never a part: the data is
+    flushed to disk before the rename, and the temporary file goes on failure.
+    """
+    path = Path(path)
+    fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=path.name, suffix=".tmp")
+    try:
+        with os.fdopen(fd, "wb") as f:
+            write(f)
+            f.flush()
+            os.fsync(f.fileno())
+        os.replace(tmp, path)
+    except BaseException:
+        Path(tmp).unlink(missing_ok=True)
+        raise
+
+
 def save_run_state(path: str | os.PathLike, state: RunState) -> None:
     """Write ``state`` to ``path`` atomically (temporary file, then rename)."""
     path = Path(path)
@@ -42,16 +61,7 @@ def save_run_state(path: str | os.PathLike, state: RunState) -> None:
         cost_history=state.cost_history,
         accuracy_history=state.accuracy_history,
     )
-    fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=path.name, suffix=".tmp")
-    try:
-        with os.fdopen(fd, "wb") as f:
-            np.savez(f, **arrays)
-            f.flush()
-            os.fsync(f.fileno())
-        os.replace(tmp, path)
-    except BaseException:
-        Path(tmp).unlink(missing_ok=True)
-        raise
+    atomic_write(path, lambda f: np.savez(f, **arrays))
 
 
 def load_run_state(path: str | os.PathLike) -> RunState:

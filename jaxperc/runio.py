@@ -12,15 +12,14 @@ import csv
 import datetime
 import io
 import json
-import os
 import platform
-import tempfile
 from pathlib import Path
 from typing import Any
 
 import numpy as np
 
 import jaxperc
+from jaxperc.checkpoint import atomic_write
 from jaxperc.config import Config, to_toml
 from jaxperc.errors import DataError, JaxpercError
 
@@ -38,22 +37,8 @@ def now() -> str:
     return datetime.datetime.now().astimezone().isoformat(timespec="seconds")
 
 
-def _atomic(path: Path, write) -> None:
-    path = Path(path)
-    fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=path.name, suffix=".tmp")
-    try:
-        with os.fdopen(fd, "wb") as f:
-            write(f)
-            f.flush()
-            os.fsync(f.fileno())
-        os.replace(tmp, path)
-    except BaseException:
-        Path(tmp).unlink(missing_ok=True)
-        raise
-
-
 def write_text(path: Path, text: str) -> None:
-    _atomic(path, lambda f: f.write(text.encode()))
+    atomic_write(path, lambda f: f.write(text.encode()))
 
 
 def write_json(path: Path, data: Any) -> None:
@@ -179,7 +164,7 @@ def write_metrics(path: Path, result) -> None:
         table = np.column_stack(cols) if model.size else np.zeros((0, len(cols)))
         np.savetxt(f, table, fmt=fmt, delimiter=",")
 
-    _atomic(path, write)
+    atomic_write(path, write)
 
 
 def write_params(path: Path, config: Config, problem, result, best: int) -> None:
@@ -202,7 +187,7 @@ def write_params(path: Path, config: Config, problem, result, best: int) -> None
     }
     for name, values in problem.grid.labels.items():
         arrays[f"label_{name}"] = np.asarray(values)
-    _atomic(path, lambda f: np.savez(f, **arrays))
+    atomic_write(path, lambda f: np.savez(f, **arrays))
 
 
 def read_params(run_dir: Path) -> dict[str, np.ndarray]:
