@@ -29,7 +29,7 @@ def delta(
     weights: jax.Array | None = None,
 ) -> jax.Array:
     """δᵢ = ∂C/∂zᵢ = cᵢ · ∂lᵢ/∂ŷᵢ · ∂ŷᵢ/∂zᵢ for every sample.  → [n]."""
-    check_shapes(x, y, weights)
+    check_shapes(x, y, weights, params)
     act = get_activation(activation)
     loss_fn = get_loss(loss, activation)
     z = pre_activation(params, x)  # zᵢ = xᵢ·w + b

@@ -95,10 +95,23 @@ def get_loss(name: str, activation: str = "sigmoid") -> Loss:
     return loss
 
 
-def check_shapes(x: jax.Array, y: jax.Array, weights: jax.Array | None) -> None:
+def check_shapes(
+    x: jax.Array,
+    y: jax.Array,
+    weights: jax.Array | None,
+    params: Params | None = None,
+) -> None:
     """Refuse mismatched shapes instead of broadcasting [n] against [n, 1]."""
     if x.ndim != 2:
         raise JaxpercError(f"x must have shape [n, d], got {tuple(x.shape)}")
+    if params is not None:
+        w_shape, b_shape = jnp.shape(params.w), jnp.shape(params.b)
+        if w_shape != (x.shape[1],) or b_shape != ():
+            raise JaxpercError(
+                f"params must be w [d] = ({x.shape[1]},) and b [] to match x "
+                f"{tuple(x.shape)}, got w {w_shape} and b {b_shape}; "
+                "jax.vmap over stacked models"
+            )
     n = x.shape[0]
     if y.shape != (n,):
         raise JaxpercError(
@@ -115,6 +128,7 @@ def sample_coefficients(weights: jax.Array | None, n: int, dtype) -> jax.Array:
     """∂C/∂lᵢ: 1/n for the plain mean, vᵢ / Σ v for the weighted mean.  → [n]."""
     if weights is None:
         return jnp.full((n,), 1.0 / n, dtype)
+    weights = jnp.asarray(weights, dtype)  # float64 weights keep a float32 cost
     return weights / jnp.sum(weights)
 
 
@@ -141,7 +155,7 @@ def cost(
     Returns:
       The scalar cost.
     """
-    check_shapes(x, y, weights)
+    check_shapes(x, y, weights, params)
     act = get_activation(activation)
     per_sample = get_loss(loss, activation).per_sample
     z = pre_activation(params, x)

@@ -70,5 +70,9 @@ def forward(params: Params, x: jax.Array, *, activation: str = "sigmoid") -> jax
 
 
 def predict(params: Params, x: jax.Array, *, activation: str = "sigmoid") -> jax.Array:
-    """Class 1 where ŷ ≥ 0.5 (for sigmoid and step: where z ≥ 0).  → int32 [n]."""
+    """Class 1 where ŷ ≥ 0.5.  → int32 [n].
+
+    For the step this is z ≥ 0; for the sigmoid too, except just below 0, where
+    σ(z) rounds to 0.5 (for −z below about 2e−7 in float32, 3e−16 in float64).
+    """
     return (forward(params, x, activation=activation) >= 0.5).astype(jnp.int32)

@@ -191,6 +191,32 @@ def test_mismatched_weights_and_inputs_are_refused(fn):
         fn(params, x[0], y)
 
 
+@pytest.mark.parametrize(
+    "fn", [jaxperc.cost, jaxperc.manual_grad, jaxperc.autodiff_grad, jaxperc.delta]
+)
+def test_params_that_do_not_match_x_are_refused(fn):
+    params, x, y = problem(n=6, d=3)
+    bad = [
+        Params(jnp.ones(2), params.b),  # d = 2 against x [6, 3]
+        Params(jnp.ones((1, 3)), params.b),  # stacked without vmap
+        Params(params.w, jnp.zeros(1)),  # b [1] would broadcast silently
+    ]
+    for p in bad:
+        with pytest.raises(jaxperc.JaxpercError, match="params must be w") as err:
+            fn(p, x, y)
+        assert "\n" not in str(err.value)
+
+
+def test_float64_weights_keep_float32_params_in_float32():
+    with jax.enable_x64(True):
+        params, x, y = problem(n=6, dtype=jnp.float32)
+        v = np.linspace(0.5, 1.5, 6)  # float64
+        assert jaxperc.cost(params, x, y, weights=v).dtype == jnp.float32
+        for fn in (jaxperc.manual_grad, jaxperc.autodiff_grad):
+            g = fn(params, x, y, weights=v)
+            assert g.w.dtype == jnp.float32 and g.b.dtype == jnp.float32
+
+
 @pytest.mark.parametrize("name", ["mae", "BCE", "", None])
 def test_unknown_loss_names_the_allowed_list(name):
     params, x, y = problem(n=3)
