@@ -5,6 +5,7 @@ compiled with ``jax.jit``, and many perceptrons trained at once with ``jax.vmap`
 """
 
 from jaxperc.activations import ACTIVATIONS, get_activation
+from jaxperc.cache import enable_compilation_cache
 from jaxperc.checkpoint import RunState, load_run_state, save_run_state
 from jaxperc.engine import STOP_REASONS
 from jaxperc.errors import CheckpointError, ConfigError, DataError, JaxpercError
@@ -46,6 +47,7 @@ __all__ = [
     "autodiff_grad",
     "cost",
     "delta",
+    "enable_compilation_cache",
     "forward",
     "get_activation",
     "gradient_check",

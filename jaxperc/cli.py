@@ -7,7 +7,6 @@ prints results. ``main(argv)`` returns the exit status, so tests call it in-proc
 
 import argparse
 import contextlib
-import os
 import shutil
 import signal
 import sys
@@ -28,21 +27,8 @@ TOP_ROWS = 10
 
 
 def setup_cache(enabled: bool = True) -> str | None:
-    """Turn on JAX's persistent compilation cache; returns its folder (or None).
-
-    The folder is ``$JAXPERC_CACHE_DIR`` or ``~/.cache/jaxperc/xla``;
-    ``JAXPERC_CACHE_DIR=off`` or ``enabled=False`` leaves the cache off.
-    """
-    path = os.environ.get("JAXPERC_CACHE_DIR", "")
-    if not enabled or path.lower() == "off":
-        return None
-    path = path or os.path.join(os.path.expanduser("~"), ".cache", "jaxperc", "xla")
-    import jax
-
-    jax.config.update("jax_compilation_cache_dir", path)
-    jax.config.update("jax_persistent_cache_min_compile_time_secs", 0.0)
-    jax.config.update("jax_persistent_cache_min_entry_size_bytes", -1)
-    return path
+    """The persistent compilation cache for this command, unless ``--no-cache``."""
+    return jaxperc.enable_compilation_cache() if enabled else None
 
 
 def _x64(dtype: str):

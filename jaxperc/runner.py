@@ -28,7 +28,7 @@ from jaxperc.engine import (
 )
 from jaxperc.errors import CheckpointError
 from jaxperc.model import Params
-from jaxperc.sharding import mesh_size, round_up, shard_models, to_host
+from jaxperc.sharding import fetch, mesh_size, round_up, shard_models, to_host
 
 
 class TrainResult(NamedTuple):
@@ -73,7 +73,14 @@ def _gather(full, ids):
 
 
 def _scatter(full, part, ids, m):
-    ids = jnp.where(ids < 0, m, ids)  # padding slots point out of range: dropped
+    if part.stop.shape[0] == m and np.array_equal(ids, np.arange(m)):
+        return part  # the batch is every model in order: nothing to scatter
+    ids = np.where(ids < 0, m, ids)  # padding slots point out of range: dropped
+    return _scatter_compiled(full, part, jnp.asarray(ids))
+
+
+@jax.jit
+def _scatter_compiled(full, part, ids):
     return jax.tree.map(lambda f, p: f.at[ids].set(p, mode="drop"), full, part)
 
 
@@ -129,8 +136,8 @@ def run_chunks(
         filled = _fill_padding(slot_ids, full)
         bucket = shard_models(_gather(full, jnp.asarray(filled)), mesh)
 
+    stop = to_host(bucket.stop)
     while True:
-        stop = to_host(bucket.stop)
         running = (stop == RUNNING) & (slot_ids >= 0)
         if not running.any():
             break
@@ -149,19 +156,20 @@ def run_chunks(
                 )
             )
         if compact and len(slot_ids) > n_dev and running.sum() <= len(slot_ids) // 2:
-            full = _scatter(full, bucket, jnp.asarray(slot_ids), m)
+            full = _scatter(full, bucket, slot_ids, m)
             ids = slot_ids[running]
             size = round_up(1 << (len(ids) - 1).bit_length(), n_dev)
             slot_ids = np.concatenate([ids, np.full(size - len(ids), -1)])
             filled = _fill_padding(slot_ids, full)
             bucket = shard_models(_gather(full, jnp.asarray(filled)), mesh)
         bucket, costs, accs, done = run(bucket, data, data_key, epoch, next(chunks))
+        stop, costs, accs, done = fetch(bucket.stop, costs, accs, done)  # one sync
         done = int(done)
-        costs, accs = to_host(costs)[:done], to_host(accs)[:done]
+        costs, accs = costs[:done], accs[:done]
         parts.append((slot_ids, epoch, costs, accs if spec.record_accuracy else None))
         epoch += done
         n_chunks += 1
-    full = _scatter(full, bucket, jnp.asarray(slot_ids), m)
+    full = _scatter(full, bucket, slot_ids, m)
     return _result(spec, data, full, m, epoch, parts)
 
 
@@ -185,7 +193,7 @@ def _histories(m, epoch, parts, record_accuracy):
 
 
 def _checkpoint(m, full, bucket, slot_ids, epoch, n_chunks, parts) -> RunState:
-    full = _scatter(full, bucket, jnp.asarray(slot_ids), m)
+    full = _scatter(full, bucket, slot_ids, m)
     record = any(p[3] is not None for p in parts)
     cost, acc = _histories(m, epoch, parts, record)
     dtype = np.dtype(full.prev_cost.dtype)
@@ -200,16 +208,20 @@ def _checkpoint(m, full, bucket, slot_ids, epoch, n_chunks, parts) -> RunState:
 
 
 def _result(spec, data, full, m, epoch, parts) -> TrainResult:
-    final = compiled_evaluate(spec)(full.params, data, full)
-    stop = to_host(full.stop)
+    final_cost, final_accuracy = compiled_evaluate(spec)(full.params, data, full)
+    stop, final_cost, final_accuracy, epochs = fetch(
+        full.stop, final_cost, final_accuracy, full.epochs
+    )
     cost, acc = _histories(m, epoch, parts, spec.record_accuracy)
     dtype = np.dtype(full.prev_cost.dtype)
-    params = jax.tree.map(lambda a: jnp.asarray(to_host(a)), full.params)
+    params = full.params
+    if not all(a.is_fully_addressable for a in params):  # spread over processes
+        params = jax.tree.map(lambda a: jnp.asarray(to_host(a)), params)
     return TrainResult(
         params=params,
-        cost=to_host(final.cost),
-        accuracy=np.clip(to_host(final.accuracy), 0.0, 1.0),
-        epochs=to_host(full.epochs),
+        cost=final_cost,
+        accuracy=np.clip(final_accuracy, 0.0, 1.0),
+        epochs=epochs,
         converged=np.isin(stop, (TOL, GTOL, ZERO_ERRORS)),
         diverged=stop == DIVERGED,
         stop_reason=np.asarray(STOP_REASONS)[stop],

@@ -62,6 +62,13 @@ def to_host(a) -> np.ndarray:
     return np.asarray(multihost_utils.process_allgather(a, tiled=True))
 
 
+def fetch(*arrays) -> list[np.ndarray]:
+    """Several arrays to the host in one transfer (gathered across processes)."""
+    if all(getattr(a, "is_fully_addressable", True) for a in arrays):
+        return [np.asarray(a) for a in jax.device_get(arrays)]
+    return [to_host(a) for a in arrays]
+
+
 def device_memory_bytes(device=None) -> int | None:
     """Memory the device can allocate, if it says (GPUs do; CPUs usually not)."""
     device = device or jax.devices()[0]

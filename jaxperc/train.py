@@ -7,6 +7,7 @@ the rest move to a smaller compiled batch (sizes are powers of two, so there are
 recompiles), because frozen models would still cost compute under ``vmap``.
 """
 
+import functools
 from collections.abc import Callable
 from typing import Any
 
@@ -262,11 +263,11 @@ def train_many(
         record_accuracy=record_accuracy,
         history_len=history_len,
     )
-    data = Data(
-        jnp.asarray(x),
-        jnp.asarray(targets),
-        None if weight_table is None else jnp.asarray(weight_table),
-        None if weight_table is None else jnp.asarray(weight_table.sum(axis=0)),
+    data = Data(  # device_put, not jnp.asarray: no compile for a copy
+        jax.device_put(x),
+        jax.device_put(targets),
+        None if weight_table is None else jax.device_put(weight_table),
+        None if weight_table is None else jax.device_put(weight_table.sum(axis=0)),
     )
     data = place_data(_device_put(data, device), mesh, shard_rows=shard_rows)
     models = {
@@ -339,26 +340,52 @@ def _initial_state(setup, models):
         k: np.concatenate([v, np.repeat(v[-1:], padded - m, axis=0)])
         for k, v in models.items()
     }
-    hp = {k[3:]: jnp.asarray(v) for k, v in pad.items() if k.startswith("hp.")}
-    keys = jax.vmap(jax.random.key)(jnp.asarray(pad["seed"]))
-    state = init_state(
+    # numpy arrays go straight into the compiled program: no extra compiles
+    hp = {k[3:]: v for k, v in pad.items() if k.startswith("hp.")}
+    init = setup["init"]
+    start = Params(pad["init.w"], pad["init.b"]) if "init.w" in pad else None
+    state = _compiled_init(
         setup["spec"],
-        keys,
         setup["n_features"],
-        jnp.asarray(pad["learning_rate"]),
-        jnp.asarray(pad["l2"]),
+        init if start is None else "given",
+        setup["scale"],
+        jnp.dtype(setup["dtype"]),
+    )(
+        pad["seed"],
+        pad["learning_rate"],
+        pad["l2"],
         hp,
-        jnp.asarray(pad["target_index"]),
-        jnp.asarray(pad["weight_index"]),
-        init=(
-            Params(pad["init.w"], pad["init.b"]) if "init.w" in pad else setup["init"]
-        ),
-        scale=setup["scale"],
-        dtype=setup["dtype"],
+        pad["target_index"],
+        pad["weight_index"],
+        np.arange(padded) >= m,
+        start,
     )
-    # padding models start stopped, so they never run
-    state = state._replace(stop=state.stop.at[m:].set(MAX_EPOCHS))
     return _device_put(state, setup["device"])
+
+
+@functools.lru_cache(maxsize=64)
+def _compiled_init(spec, n_features, init, scale, dtype):
+    """One compiled program that sets up every model's state (few dispatches)."""
+
+    def setup(seeds, lr, l2, hp, target_index, weight_index, padding, start):
+        keys = jax.vmap(jax.random.key)(seeds)
+        state = init_state(
+            spec,
+            keys,
+            n_features,
+            lr,
+            l2,
+            hp,
+            target_index,
+            weight_index,
+            init=start if init == "given" else init,
+            scale=scale,
+            dtype=dtype,
+        )
+        # padding models start stopped, so they never run
+        return state._replace(stop=jnp.where(padding, MAX_EPOCHS, state.stop))
+
+    return jax.jit(setup)
 
 
 def _bytes_for(setup, models) -> int:
@@ -450,4 +477,6 @@ def train(
     many = train_many(
         x, y, seed=seed, learning_rate=learning_rate, weights=weights, **kwargs
     )
-    return jax.tree.map(lambda a: a[0], many)
+    # the model axis is dropped on the host: slicing device arrays would compile
+    first = jax.tree.map(lambda a: np.asarray(a)[0], many)
+    return first._replace(params=jax.tree.map(jax.device_put, first.params))
