@@ -48,7 +48,10 @@ def gradient_check(
       loss, activation: as in :func:`jaxperc.cost` (activation must be
         differentiable: the step's surrogate derivative differs by design).
       rtol, atol: tolerances; defaults by dtype (1e-5 for float32, 1e-10 for
-        float64, atol = rtol × the largest |gradient| entry).
+        float64). The default atol is the larger of rtol × the largest
+        |gradient| entry and 64 ulps of the gradient's natural scale (the mean
+        of max_j |x_ij| and 1 over the samples): a gradient that is pure rounding
+        noise, as at a saturated sigmoid, is not a disagreement.
 
     Returns:
       A :class:`GradCheckReport`.
@@ -66,11 +69,9 @@ def gradient_check(
     m = np.concatenate([np.ravel(a) for a in jax.tree.leaves(manual)]).astype(float)
     a = np.concatenate([np.ravel(v) for v in jax.tree.leaves(auto)]).astype(float)
     rtol = DEFAULT_RTOL.get(str(dtype), 1e-5) if rtol is None else rtol
-    atol = (
-        rtol * max(np.max(np.abs(a)), np.finfo(np.float64).tiny)
-        if atol is None
-        else atol
-    )
+    if atol is None:
+        scale = float(np.mean(np.maximum(np.max(np.abs(np.asarray(x)), axis=1), 1.0)))
+        atol = max(rtol * np.max(np.abs(a)), 64 * np.finfo(np.dtype(dtype)).eps * scale)
     diff = np.abs(m - a)
     tiny = np.finfo(np.dtype(dtype)).tiny
     return GradCheckReport(

@@ -113,3 +113,13 @@ def test_non_finite_manual_gradient_fails(monkeypatch):
 
     monkeypatch.setattr(grads, "manual_grad", nan_grad)
     assert not jaxperc.gradient_check(params, x, y, rtol=1.0).ok
+
+
+def test_a_saturated_model_whose_gradient_is_rounding_noise_passes():
+    """bce at z = 30, y = 1: the gradient is ~1e-13 and both sides round (float64)."""
+    with jax.enable_x64(True):
+        params = jaxperc.Params(jnp.array([30.0]), jnp.array(0.0))
+        x, y = jnp.ones((1, 1)), jnp.ones(1)
+        report = jaxperc.gradient_check(params, x, y, loss="bce")
+        assert report.ok, report
+        assert report.max_abs_diff <= report.atol < 1e-13
