@@ -19,7 +19,7 @@ import jax.numpy as jnp
 from jaxperc.activations import get_activation
 from jaxperc.losses import cost as cost_fn
 from jaxperc.losses import get_loss
-from jaxperc.model import Params, init_params
+from jaxperc.model import Params
 from jaxperc.optim import make_optimizer, make_schedule
 
 STOP_REASONS = ("running", "tol", "gtol", "zero_errors", "max_epochs", "diverged")
@@ -74,49 +74,6 @@ class State(NamedTuple):
     stall: jax.Array  # [M] int32 epochs in a row with relative change < tol
     epochs: jax.Array  # [M] int32 updates applied so far
     stop: jax.Array  # [M] int32 index into STOP_REASONS (0: still running)
-
-
-def init_state(
-    spec: Spec,
-    keys,
-    n_features,
-    learning_rate,
-    l2,
-    hparams,
-    target_index,
-    weight_index,
-    *,
-    init="normal",
-    scale=0.01,
-    dtype=jnp.float32,
-) -> State:
-    """Each model's starting parameters and fresh optimizer state.
-
-    ``init`` names a random scheme (drawn from each model's key) or is a
-    :class:`Params` with w [M, d] and b [M] to start from (a warm start).
-    """
-    opt = spec.optim
-    if isinstance(init, Params):
-        params = Params(jnp.asarray(init.w, dtype), jnp.asarray(init.b, dtype))
-    else:
-        params = jax.vmap(
-            lambda k: init_params(k, n_features, init=init, scale=scale, dtype=dtype)
-        )(keys)
-    opt_state = jax.vmap(opt.init)(params, hparams)
-    m = keys.shape[0]
-    return State(
-        params=params,
-        opt_state=opt_state,
-        learning_rate=learning_rate,
-        l2=l2,
-        hparams=hparams,
-        target_index=target_index,
-        weight_index=weight_index,
-        prev_cost=jnp.full((m,), jnp.inf, dtype),
-        stall=jnp.zeros((m,), jnp.int32),
-        epochs=jnp.zeros((m,), jnp.int32),
-        stop=jnp.zeros((m,), jnp.int32),
-    )
 
 
 class Terms(NamedTuple):

@@ -38,6 +38,11 @@ def round_up(m: int, multiple: int) -> int:
     return -(-m // multiple) * multiple
 
 
+def put_on(tree, device):
+    """Every leaf on ``device`` (None: leave where JAX put it)."""
+    return tree if device is None else jax.device_put(tree, device)
+
+
 def shard_models(tree, mesh: Mesh | None):
     """Split every leaf's leading (model) axis over the mesh."""
     if mesh is None:

@@ -7,7 +7,6 @@ the rest move to a smaller compiled batch (sizes are powers of two, so there are
 recompiles), because frozen models would still cost compute under ``vmap``.
 """
 
-import functools
 from collections.abc import Callable
 from typing import Any
 
@@ -15,13 +14,11 @@ import jax
 import jax.numpy as jnp
 import numpy as np
 
+from jaxperc.batch import bytes_for, concatenate, initial_params, initial_state
 from jaxperc.checkpoint import RunState
 from jaxperc.engine import (
-    MAX_EPOCHS,
     Data,
     Spec,
-    compiled_chunk,
-    init_state,
 )
 from jaxperc.errors import JaxpercError
 from jaxperc.model import Params
@@ -29,11 +26,10 @@ from jaxperc.optim import make_optimizer, make_schedule
 from jaxperc.runner import Progress, TrainResult, run_chunks
 from jaxperc.sharding import (
     device_memory_bytes,
-    mesh_size,
     model_mesh,
     models_per_pass,
     place_data,
-    round_up,
+    put_on,
 )
 from jaxperc.validate import (
     check_choice,
@@ -42,10 +38,6 @@ from jaxperc.validate import (
     model_count,
     per_model,
 )
-
-
-def _device_put(tree, device):
-    return tree if device is None else jax.device_put(tree, device)
 
 
 def _default_block_rows(n: int, d: int, m: int, device) -> int | None:
@@ -269,7 +261,7 @@ def train_many(
         None if weight_table is None else jax.device_put(weight_table),
         None if weight_table is None else jax.device_put(weight_table.sum(axis=0)),
     )
-    data = place_data(_device_put(data, device), mesh, shard_rows=shard_rows)
+    data = place_data(put_on(data, device), mesh, shard_rows=shard_rows)
     models = {
         "seed": seeds,
         "learning_rate": lr,
@@ -279,7 +271,7 @@ def train_many(
         **{f"hp.{k}": np.asarray(v) for k, v in hp.items()},
     }
     if isinstance(init, Params):
-        models["init.w"], models["init.b"] = _initial_params(init, m, d, dtype)
+        models["init.w"], models["init.b"] = initial_params(init, m, d, dtype)
     setup = dict(
         spec=spec,
         data=data,
@@ -294,7 +286,7 @@ def train_many(
     if memory_budget == "auto":
         memory_budget = device_memory_bytes(device)
     per_pass = models_per_pass(
-        lambda k: _bytes_for(
+        lambda k: bytes_for(
             setup, {a: np.repeat(v[:1], k, axis=0) for a, v in models.items()}
         ),
         m,
@@ -316,93 +308,12 @@ def train_many(
         )
         for i in range(0, m, per_pass)
     ]
-    return results[0] if len(results) == 1 else _concatenate(results)
-
-
-def _initial_params(init: Params, m: int, d: int, dtype):
-    """Starting params given by the caller, checked and broadcast to w [M, d], b [M]."""
-    w, b = np.asarray(init.w, dtype), np.asarray(init.b, dtype)
-    if w.shape not in ((d,), (m, d)) or b.shape not in ((), (m,)):
-        raise JaxpercError(
-            f"init params must have w [d] or [M, d] and b [] or [M] with d = {d}, "
-            f"M = {m}; got w {w.shape}, b {b.shape}"
-        )
-    if not (np.isfinite(w).all() and np.isfinite(b).all()):
-        raise JaxpercError("init params must be finite")
-    return np.broadcast_to(w, (m, d)).copy(), np.broadcast_to(b, (m,)).copy()
-
-
-def _initial_state(setup, models):
-    """State for the given models, padded to a multiple of the mesh's devices."""
-    m = len(models["seed"])
-    padded = round_up(m, mesh_size(setup["mesh"]))
-    pad = {
-        k: np.concatenate([v, np.repeat(v[-1:], padded - m, axis=0)])
-        for k, v in models.items()
-    }
-    # numpy arrays go straight into the compiled program: no extra compiles
-    hp = {k[3:]: v for k, v in pad.items() if k.startswith("hp.")}
-    init = setup["init"]
-    start = Params(pad["init.w"], pad["init.b"]) if "init.w" in pad else None
-    state = _compiled_init(
-        setup["spec"],
-        setup["n_features"],
-        init if start is None else "given",
-        setup["scale"],
-        jnp.dtype(setup["dtype"]),
-    )(
-        pad["seed"],
-        pad["learning_rate"],
-        pad["l2"],
-        hp,
-        pad["target_index"],
-        pad["weight_index"],
-        np.arange(padded) >= m,
-        start,
-    )
-    return _device_put(state, setup["device"])
-
-
-@functools.lru_cache(maxsize=64)
-def _compiled_init(spec, n_features, init, scale, dtype):
-    """One compiled program that sets up every model's state (few dispatches)."""
-
-    def setup(seeds, lr, l2, hp, target_index, weight_index, padding, start):
-        keys = jax.vmap(jax.random.key)(seeds)
-        state = init_state(
-            spec,
-            keys,
-            n_features,
-            lr,
-            l2,
-            hp,
-            target_index,
-            weight_index,
-            init=start if init == "given" else init,
-            scale=scale,
-            dtype=dtype,
-        )
-        # padding models start stopped, so they never run
-        return state._replace(stop=jnp.where(padding, MAX_EPOCHS, state.stop))
-
-    return jax.jit(setup)
-
-
-def _bytes_for(setup, models) -> int:
-    """Bytes a compiled chunk of these models needs (XLA's memory analysis)."""
-    state = _initial_state(setup, models)
-    lowered = compiled_chunk(setup["spec"]).lower(
-        state, setup["data"], jax.random.key(0), 0, 1
-    )
-    mem = lowered.compile().memory_analysis()
-    return int(
-        mem.argument_size_in_bytes + mem.output_size_in_bytes + mem.temp_size_in_bytes
-    )
+    return results[0] if len(results) == 1 else concatenate(results)
 
 
 def _train_pass(setup, models, data_key, compact, callback, resume) -> TrainResult:
     m = len(models["seed"])
-    full = _initial_state(setup, models)
+    full = initial_state(setup, models)
     result = run_chunks(
         setup["spec"],
         setup["data"],
@@ -415,30 +326,6 @@ def _train_pass(setup, models, data_key, compact, callback, resume) -> TrainResu
         mesh=setup["mesh"],
     )
     return jax.tree.map(lambda a: a[:m], result) if full.stop.shape[0] > m else result
-
-
-def _concatenate(results: list[TrainResult]) -> TrainResult:
-    """Join the results of several passes along the model axis."""
-    epochs = max(r.cost_history.shape[1] for r in results)
-
-    def pad(h):
-        return np.pad(h, ((0, 0), (0, epochs - h.shape[1])), constant_values=np.nan)
-
-    joined = [
-        r._replace(
-            cost_history=pad(r.cost_history),
-            accuracy_history=None
-            if r.accuracy_history is None
-            else pad(r.accuracy_history),
-        )
-        for r in results
-    ]
-    return jax.tree.map(
-        lambda *a: (
-            jnp.concatenate(a) if isinstance(a[0], jax.Array) else np.concatenate(a)
-        ),
-        *joined,
-    )
 
 
 def train(

@@ -6,7 +6,8 @@ import numpy as np
 import pytest
 
 import jaxperc as jp
-from jaxperc.engine import Data, Spec, batched_terms, compiled_chunk, init_state
+from jaxperc.batch import init_state
+from jaxperc.engine import Data, Spec, batched_terms, compiled_chunk
 
 
 def problem(n=300, d=5, m=4, seed=0):
