@@ -13,7 +13,7 @@ import jax
 import jax.numpy as jnp
 import numpy as np
 
-from jaxperc.engine import MAX_EPOCHS, Spec, State, compiled_chunk
+from jaxperc.engine import MAX_EPOCHS, Spec, State, chunk_orders, compiled_chunk
 from jaxperc.errors import JaxpercError
 from jaxperc.model import Params, init_params
 from jaxperc.runner import TrainResult
@@ -135,9 +135,9 @@ def _compiled_init(spec, n_features, init, scale, dtype):
 def bytes_for(setup, models) -> int:
     """Bytes a compiled chunk of these models needs (XLA's memory analysis)."""
     state = initial_state(setup, models)
-    lowered = compiled_chunk(setup["spec"]).lower(
-        state, setup["data"], jax.random.key(0), 0, 1
-    )
+    spec, data = setup["spec"], setup["data"]
+    orders = chunk_orders(spec, data.x.shape[0], 0, 0, 1)
+    lowered = compiled_chunk(spec).lower(state, data, orders, 1)
     mem = lowered.compile().memory_analysis()
     return int(
         mem.argument_size_in_bytes + mem.output_size_in_bytes + mem.temp_size_in_bytes

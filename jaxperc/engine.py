@@ -15,6 +15,7 @@ from typing import Any, NamedTuple
 
 import jax
 import jax.numpy as jnp
+import numpy as np
 
 from jaxperc.activations import get_activation
 from jaxperc.losses import cost as cost_fn
@@ -259,12 +260,13 @@ def _update(spec, state, data, terms, step):
     return params, opt_state
 
 
-def _minibatch_epoch(spec, state, data, key, epoch_global):
-    """One pass over shuffled mini-batches; the order is shared by all models."""
+def _minibatch_epoch(spec, state, data, order):
+    """One pass over mini-batches in ``order`` [n_batches · b] (n marks padding).
+
+    The order is shared by all models; see :func:`batch_orders`.
+    """
     n, b = data.x.shape[0], spec.batch_size
     n_batches = -(-n // b)
-    perm = jax.random.permutation(jax.random.fold_in(key, epoch_global), n)
-    index = jnp.concatenate([perm, jnp.full((n_batches * b - n,), n, perm.dtype)])
     active = state.stop == RUNNING
 
     def take(a, idx):
@@ -278,7 +280,9 @@ def _minibatch_epoch(spec, state, data, key, epoch_global):
         part = Data(take(data.x, idx), take(data.targets, idx), w, jnp.sum(w, 0))
         t = _objective_terms(spec, st.params, part, st)
         params, opt_state = _update(spec, st, part, t, st.epochs * n_batches + j)
-        st = _where(active, st._replace(params=params, opt_state=opt_state), st)
+        # only what a step changes is masked: few small ops per step
+        moved = _where(active, (params, opt_state), (st.params, st.opt_state))
+        st = st._replace(params=moved[0], opt_state=moved[1])
         sums = jax.tree.map(jnp.add, sums, t)
         return (st, sums), None
 
@@ -288,22 +292,43 @@ def _minibatch_epoch(spec, state, data, key, epoch_global):
             spec, state.params, Data(data.x[:1], data.targets[:1], None, None), state
         ),
     )
-    batches = (jnp.arange(n_batches), index.reshape(n_batches, b))
+    batches = (jnp.arange(n_batches), order.reshape(n_batches, b))
     (st, sums), _ = jax.lax.scan(step, (state, zero), batches)
     mean = jax.tree.map(lambda a: a / n_batches, sums)
     return st.params, st.opt_state, mean._replace(errors=sums.errors)
 
 
-def epoch(spec: Spec, state: State, data: Data, key, epoch_global):
+def batch_orders(n: int, batch_size: int, seed: int, first_epoch: int, count: int):
+    """Shuffled row orders of ``count`` epochs, drawn on the host.  → [count, N].
+
+    Epoch e's order is ``numpy.random.default_rng([seed, e]).permutation(n)``,
+    padded with n to N = ⌈n / batch_size⌉ · batch_size: it depends only on the seed
+    and the epoch, so chunks, resumes and separate runs agree. (XLA's sort on a
+    CPU would cost more than a small epoch itself.)
+    """
+    padded = -(-n // batch_size) * batch_size
+    out = np.full((count, padded), n, np.int32)
+    for k in range(count):
+        out[k, :n] = np.random.default_rng([seed, first_epoch + k]).permutation(n)
+    return out
+
+
+def chunk_orders(spec: Spec, n: int, seed: int, first_epoch: int, count: int):
+    """The ``orders`` argument of a chunk of ``count`` epochs → [history_len, N]."""
+    if spec.batch_size is None:
+        return np.zeros((0,), np.int32)
+    orders = batch_orders(n, spec.batch_size, seed, first_epoch, count)
+    return np.pad(orders, ((0, spec.history_len - count), (0, 0)))
+
+
+def epoch(spec: Spec, state: State, data: Data, order):
     """One epoch for every model, then the stopping rules.  → (state, terms)."""
     active = state.stop == RUNNING
     if spec.batch_size is None:  # full batch: check at θ, then step
         terms = _objective_terms(spec, state.params, data, state)
         params, opt_state = _update(spec, state, data, terms, state.epochs)
     else:  # mini-batch: the checks read the epoch's mean cost, after its steps
-        params, opt_state, terms = _minibatch_epoch(
-            spec, state, data, key, epoch_global
-        )
+        params, opt_state, terms = _minibatch_epoch(spec, state, data, order)
     cost = terms.cost
     gnorm = jnp.sqrt(jnp.sum(terms.grads.w**2, axis=1) + terms.grads.b**2)
     prev = state.prev_cost
@@ -341,7 +366,10 @@ def epoch(spec: Spec, state: State, data: Data, key, epoch_global):
 
 @functools.lru_cache(maxsize=64)
 def compiled_chunk(spec: Spec):
-    """``run(state, data, key, epoch_global, n_epochs)``: up to n_epochs epochs.
+    """``run(state, data, orders, n_epochs)``: up to n_epochs epochs.
+
+    ``orders`` [history_len, N] holds each epoch's mini-batch order (see
+    :func:`batch_orders`; an empty [0] for full batches).
 
     Stops early once every model has stopped. Returns ``(state, cost_history,
     accuracy_history, epochs_iterated)`` with histories [history_len, M], NaN
@@ -349,7 +377,7 @@ def compiled_chunk(spec: Spec):
     number of epochs is a traced value.
     """
 
-    def run(state, data, key, epoch_global, n_epochs):
+    def run(state, data, orders, n_epochs):
         m = state.epochs.shape[0]
         dtype = state.prev_cost.dtype
         blank = jnp.full((spec.history_len, m), jnp.nan, dtype)
@@ -362,7 +390,8 @@ def compiled_chunk(spec: Spec):
         def body(carry):
             i, st, costs, accs = carry
             running = st.stop == RUNNING
-            st, terms = epoch(spec, st, data, key, epoch_global + i)
+            order = orders[i] if spec.batch_size is not None else None
+            st, terms = epoch(spec, st, data, order)
             costs = costs.at[i].set(jnp.where(running, terms.cost, jnp.nan))
             if spec.record_accuracy:
                 accs = accs.at[i].set(jnp.where(running, terms.accuracy, jnp.nan))

@@ -23,6 +23,7 @@ from jaxperc.engine import (
     STOP_REASONS,
     TOL,
     ZERO_ERRORS,
+    chunk_orders,
     compiled_chunk,
     compiled_evaluate,
 )
@@ -105,7 +106,7 @@ def run_chunks(
     data,
     full,
     m,
-    data_key,
+    data_seed,
     *,
     compact=True,
     callback=None,
@@ -162,7 +163,9 @@ def run_chunks(
             slot_ids = np.concatenate([ids, np.full(size - len(ids), -1)])
             filled = _fill_padding(slot_ids, full)
             bucket = shard_models(_gather(full, jnp.asarray(filled)), mesh)
-        bucket, costs, accs, done = run(bucket, data, data_key, epoch, next(chunks))
+        length = next(chunks)
+        orders = chunk_orders(spec, data.x.shape[0], data_seed, epoch, length)
+        bucket, costs, accs, done = run(bucket, data, orders, length)
         stop, costs, accs, done = fetch(bucket.stop, costs, accs, done)  # one sync
         done = int(done)
         costs, accs = costs[:done], accs[:done]

@@ -230,6 +230,8 @@ def train_many(
 
     if history_len is None:
         history_len = min(max_epochs, 1024, max(16, (1 << 24) // max(m, 1)))
+        if batch_size is not None:  # a chunk carries one row order per epoch
+            history_len = min(history_len, max(1, (1 << 24) // n))
     if mesh == "auto":
         mesh = model_mesh() if len(jax.devices()) > 1 else None
     if block_rows == "auto":
@@ -301,7 +303,7 @@ def train_many(
         _train_pass(
             setup,
             {a: v[i : i + per_pass] for a, v in models.items()},
-            jax.random.key(data_seed),
+            int(data_seed),
             compact,
             callback,
             resume,
@@ -311,7 +313,7 @@ def train_many(
     return results[0] if len(results) == 1 else concatenate(results)
 
 
-def _train_pass(setup, models, data_key, compact, callback, resume) -> TrainResult:
+def _train_pass(setup, models, data_seed, compact, callback, resume) -> TrainResult:
     m = len(models["seed"])
     full = initial_state(setup, models)
     result = run_chunks(
@@ -319,7 +321,7 @@ def _train_pass(setup, models, data_key, compact, callback, resume) -> TrainResu
         setup["data"],
         full,
         full.stop.shape[0],
-        data_key,
+        data_seed,
         compact=compact,
         callback=callback,
         resume=resume,

@@ -78,19 +78,16 @@ def initial_params(problem: Problem) -> tuple[np.ndarray, np.ndarray]:
 def batch_order(problem: Problem, epochs: int) -> np.ndarray:
     """Mini-batch row indices per epoch, n marking padding.  → [E, batches, b].
 
-    One shuffled order shared by all models: epoch e permutes the rows with
-    ``fold_in(key(data_seed), e)`` and pads the last batch, as ``train_many`` does.
+    One shuffled order shared by all models, as ``train_many`` draws it: epoch e
+    is ``numpy.random.default_rng([data_seed, e]).permutation(n)``, the last batch
+    padded with n.
     """
     n, b = problem.x.shape[0], problem.batch_size
     n_batches = -(-n // b)
-    key = jax.random.key(problem.data_seed)
-
-    def one(e):
-        perm = jax.random.permutation(jax.random.fold_in(key, e), n)
-        pad = jnp.full((n_batches * b - n,), n, perm.dtype)
-        return jnp.concatenate([perm, pad]).reshape(n_batches, b)
-
-    return np.asarray(jax.jit(jax.vmap(one))(jnp.arange(epochs)))
+    order = np.full((epochs, n_batches * b), n, np.int32)
+    for e in range(epochs):
+        order[e, :n] = np.random.default_rng([problem.data_seed, e]).permutation(n)
+    return order.reshape(epochs, n_batches, b)
 
 
 # --------------------------------------------------------------------------- JAX
