@@ -13,7 +13,14 @@ import jax
 import jax.numpy as jnp
 import numpy as np
 
-from jaxperc.engine import MAX_EPOCHS, Spec, State, chunk_orders, compiled_chunk
+from jaxperc.engine import (
+    MAX_EPOCHS,
+    RUN_ONCE,
+    Spec,
+    State,
+    chunk_orders,
+    compiled_chunk,
+)
 from jaxperc.errors import JaxpercError
 from jaxperc.model import Params, init_params
 from jaxperc.runner import TrainResult
@@ -129,7 +136,7 @@ def _compiled_init(spec, n_features, init, scale, dtype):
         # padding models start stopped, so they never run
         return state._replace(stop=jnp.where(padding, MAX_EPOCHS, state.stop))
 
-    return jax.jit(setup)
+    return jax.jit(setup, compiler_options=RUN_ONCE)
 
 
 def bytes_for(setup, models) -> int:
