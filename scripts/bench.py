@@ -158,7 +158,8 @@ def build_workloads(quick: bool, have_torch: bool, have_sklearn: bool):
                 e2,
                 e2,
                 e2,
-                ("jaxperc", "minimal_jax"),
+                ("jaxperc", "minimal_jax")
+                + (("jaxperc_manual",) if grad == "autodiff" else ()),
                 options={"grad": grad},
             )
         )
@@ -270,6 +271,9 @@ def make_entries(wl: Workload, args) -> list[Entry]:
         elif name == "jaxperc_unblocked":
             run = _jaxperc_run(p, jdev, block_rows=None, **wl.options)
             entries.append(Entry(name, run, wl.timed_epochs, m, note="block_rows=None"))
+        elif name == "jaxperc_manual":  # timed beside the autodiff run, interleaved
+            run = _jaxperc_run(p, jdev, **{**wl.options, "grad": "manual"})
+            entries.append(Entry(name, run, wl.timed_epochs, m, note='grad="manual"'))
         elif name == "minimal_jax":
             mj = peers.MinimalJax(p, grad=wl.options.get("grad", "manual"), device=jdev)
             entries.append(Entry(name, mj.run, wl.timed_epochs, m, minimal=mj))
@@ -750,7 +754,7 @@ def targets(results: dict, extras: dict) -> list[dict]:
             None if r is None else bool(r <= 1.2),
             "not measured" if r is None else f"{r:.2f} × n·M·4",
         )
-    a = _per_epoch(results, "S2", "jaxperc")
+    a = _per_epoch(results, "S2-ad", "jaxperc_manual")
     b = _per_epoch(results, "S2-ad", "jaxperc")
     r = a / b if a and b else None
     add(
