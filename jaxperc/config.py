@@ -11,7 +11,6 @@ line names the file, the key and the fix.
 
 import dataclasses
 import difflib
-import json
 import math
 import os
 import tomllib
@@ -22,6 +21,7 @@ import jaxperc
 import jaxperc.data
 from jaxperc import tomlwrite
 from jaxperc.errors import ConfigError
+from jaxperc.overrides import apply_overrides, parse_value
 from jaxperc.schema import (
     DTYPES,
     FLOAT_HPARAMS,
@@ -29,6 +29,7 @@ from jaxperc.schema import (
     INITS,
     LIST_AXES,
     METRICS,
+    SECTIONS,
     SYNTHETIC,
     Config,
     DataConfig,
@@ -36,39 +37,15 @@ from jaxperc.schema import (
     OutputConfig,
     SweepConfig,
     TrainConfig,
+    type_of,
 )
 
-# section → key → (type tag, default); "sweep" is handled on its own
-_SECTIONS = {
-    "data": DataConfig,
-    "model": ModelConfig,
-    "train": TrainConfig,
-    "output": OutputConfig,
-}
 _TYPES = {
     int: "an integer",
     float: "a number",
     bool: "true or false",
     str: "a string",
 }
-
-
-def _type_of(section: str, key: str) -> tuple[type, bool]:
-    """(base type, optional) of a key, read from the dataclass annotations."""
-    special = {
-        ("data", "features"): (list, True),
-        ("train", "optimizer_kwargs"): (dict, False),
-        ("train", "schedule_kwargs"): (dict, False),
-    }
-    if (section, key) in special:
-        return special[(section, key)]
-    hint = _SECTIONS[section].__annotations__[key]
-    text = str(hint)
-    optional = "None" in text
-    for base in (bool, int, float, str):
-        if hint is base or text.startswith(base.__name__):
-            return base, optional
-    raise AssertionError(f"no type for {section}.{key}")  # pragma: no cover
 
 
 class _Where:
@@ -159,7 +136,7 @@ def _check_range(where, section: str, values: dict[str, Any]) -> None:
 
 
 def _section(where, raw: dict, section: str) -> dict[str, Any]:
-    cls = _SECTIONS[section]
+    cls = SECTIONS[section]
     table = raw.get(section, {})
     if not isinstance(table, dict):
         raise _fail(where, section, "must be a table: write it as [" + section + "]")
@@ -169,7 +146,7 @@ def _section(where, raw: dict, section: str) -> dict[str, Any]:
         dotted = f"{section}.{key}"
         if key not in known:
             raise _unknown(where, dotted, [f"{section}.{k}" for k in known])
-        base, optional = _type_of(section, key)
+        base, optional = type_of(section, key)
         if base is dict:
             out[key] = _scalar_table(where, dotted, value)
         elif base is list:
@@ -315,68 +292,20 @@ def _cross_checks(where, config: Config) -> None:
         )
 
 
-def parse_value(text: str) -> Any:
-    """A ``--set`` value: TOML (``0.1``, ``[1, 2]``, ``true``) or a bare string."""
-    try:
-        return tomllib.loads(f"v = {text}")["v"]
-    except tomllib.TOMLDecodeError:
-        return text
-
-
-def apply_overrides(raw: dict, overrides: list[str]) -> tuple[dict, set[str]]:
-    """Apply ``section.key=value`` strings to a raw config table (a new copy)."""
-    raw = json.loads(json.dumps(raw))  # deep copy of plain TOML data
-    touched = set()
-    for item in overrides:
-        key, sep, text = item.partition("=")
-        key = key.strip()
-        parts = key.split(".")
-        if not sep or len(parts) < 2 or not all(parts):
-            raise ConfigError(
-                f"--set {item!r} must look like section.key=value, "
-                "e.g. --set train.learning_rate=0.5"
-            )
-        section, rest = parts[0], parts[1:]
-        if section not in (*_SECTIONS, "sweep"):
-            hint = difflib.get_close_matches(section, [*_SECTIONS, "sweep"], n=1)
-            tip = f" (did you mean {hint[0]}?)" if hint else ""
-            raise ConfigError(f"--set {key} has no section {section!r}{tip}")
-        value = parse_value(text.strip())
-        if _is_string_key(section, rest[0]) and not isinstance(value, str):
-            value = text.strip()  # typed by the schema: keep strings as written
-        node = raw.setdefault(section, {})
-        for p in rest[:-1]:
-            node = node.setdefault(p, {})
-        node[rest[-1]] = value
-        touched.add(key)
-    return raw, touched
-
-
-def _is_string_key(section: str, key: str) -> bool:
-    if section not in _SECTIONS or key not in _SECTIONS[section].__annotations__:
-        return False
-    if (section, key) in (("data", "features"),):
-        return False
-    try:
-        return _type_of(section, key)[0] is str
-    except AssertionError:  # pragma: no cover
-        return False
-
-
 def config_from_dict(
     raw: dict, *, path: str = "<config>", overridden: set[str] | None = None
 ) -> Config:
     """Validate a raw (TOML-shaped) table and build the :class:`Config`."""
     where = _Where(path, overridden or set())
     for section in raw:
-        if section not in (*_SECTIONS, "sweep"):
-            hint = difflib.get_close_matches(section, [*_SECTIONS, "sweep"], n=1)
+        if section not in (*SECTIONS, "sweep"):
+            hint = difflib.get_close_matches(section, [*SECTIONS, "sweep"], n=1)
             tip = f" (did you mean [{hint[0]}]?)" if hint else ""
             raise ConfigError(
                 f"{path}: [{section}] is not a known table{tip}; use [data], "
                 "[model], [train], [sweep] and [output]"
             )
-    parts = {name: cls(**_section(where, raw, name)) for name, cls in _SECTIONS.items()}
+    parts = {name: cls(**_section(where, raw, name)) for name, cls in SECTIONS.items()}
     data = parts["data"]
     is_file = data.source not in SYNTHETIC and data.source.endswith(
         (".csv", ".txt", ".tsv")
@@ -414,9 +343,9 @@ def load_config(path: str | os.PathLike, overrides: list[str] | None = None) -> 
 def config_to_dict(config: Config) -> dict[str, dict[str, Any]]:
     """The resolved config as TOML-shaped tables (None values left out)."""
     out: dict[str, dict[str, Any]] = {}
-    for name in _SECTIONS:
+    for name in SECTIONS:
         table = {}
-        for f in dataclasses.fields(_SECTIONS[name]):
+        for f in dataclasses.fields(SECTIONS[name]):
             value = getattr(getattr(config, name), f.name)
             if value is None:
                 continue

@@ -99,3 +99,30 @@ class Config:
     sweep: SweepConfig = SweepConfig()
     output: OutputConfig = OutputConfig()
     name: str = "experiment"  # the file stem, used to name run folders
+
+
+# section → key → (type tag, default); "sweep" is handled on its own
+SECTIONS = {
+    "data": DataConfig,
+    "model": ModelConfig,
+    "train": TrainConfig,
+    "output": OutputConfig,
+}
+
+
+def type_of(section: str, key: str) -> tuple[type, bool]:
+    """(base type, optional) of a key, read from the dataclass annotations."""
+    special = {
+        ("data", "features"): (list, True),
+        ("train", "optimizer_kwargs"): (dict, False),
+        ("train", "schedule_kwargs"): (dict, False),
+    }
+    if (section, key) in special:
+        return special[(section, key)]
+    hint = SECTIONS[section].__annotations__[key]
+    text = str(hint)
+    optional = "None" in text
+    for base in (bool, int, float, str):
+        if hint is base or text.startswith(base.__name__):
+            return base, optional
+    raise AssertionError(f"no type for {section}.{key}")  # pragma: no cover
