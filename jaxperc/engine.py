@@ -118,13 +118,18 @@ def batched_terms(
     act = get_activation(spec.activation)
     loss = get_loss(spec.loss, spec.activation)
     y = _columns(targets, target_index)  # [M, B] or [1, B]
-    v = 1.0 if weights is None else _columns(weights, weight_index)
-    c = v * scale[:, None]  # ∂C/∂lᵢ per model, [M, B] or [M, 1]
+    v = None if weights is None else _columns(weights, weight_index)
+    scale = scale[:, None]  # ∂C/∂lᵢ = vᵢ · scale per model
+
+    def weighted(a):  # vᵢ · a (1 · a without weights: no [M, B] array of ones)
+        return a if v is None else v * a
 
     def block_cost(p):
         z = p.w @ x.T + p.b[:, None]  # zᵢ = xᵢ·w + b, [M, B]
         y_hat = act.fn(z)
-        return jnp.sum(c * loss.per_sample(z, y_hat, y), axis=1), (z, y_hat)
+        # scale after the sum: a broadcast scale inside it costs an [M, B] array
+        losses = weighted(loss.per_sample(z, y_hat, y))
+        return jnp.sum(losses, axis=1) * scale[:, 0], (z, y_hat)
 
     if spec.grad == "autodiff":
 
@@ -137,12 +142,13 @@ def batched_terms(
         )
     else:
         cost, (z, y_hat) = block_cost(params)
-        d = c * loss.derivative_z(z, y, act)  # δᵢ = cᵢ · ∂lᵢ/∂ŷᵢ · ∂ŷᵢ/∂zᵢ
+        # δᵢ = cᵢ · ∂lᵢ/∂ŷᵢ · ∂ŷᵢ/∂zᵢ
+        d = scale * weighted(loss.derivative_z(z, y, act))
         grads = Params(w=d @ x, b=jnp.sum(d, axis=1))  # ∂zᵢ/∂w = xᵢ, ∂zᵢ/∂b = 1
     if spec.activation == "step" or spec.record_accuracy:
-        wrong = (y_hat >= 0.5) != (y >= 0.5)
-        errors = jnp.sum(jnp.where(wrong, v, 0.0), axis=1)
-        accuracy = jnp.sum(jnp.where(wrong, 0.0, c), axis=1)
+        right = ((y_hat >= 0.5) == (y >= 0.5)).astype(z.dtype)
+        errors = jnp.sum(weighted(1.0 - right), axis=1)
+        accuracy = jnp.sum(weighted(right), axis=1) * scale[:, 0]
     else:  # not needed: skip two more passes over the [M, rows] block
         errors = accuracy = jnp.zeros_like(cost)
     return Terms(cost=cost, grads=grads, errors=errors, accuracy=accuracy)
@@ -183,15 +189,28 @@ def data_terms(
     n_blocks, tail = divmod(n, block)
     if n_blocks == 1 and tail == 0:
         return terms(0, n)
+    # the loop carries only the sums that are used: every carried leaf costs an
+    # extra small kernel per block
+    counts = spec.activation == "step" or spec.record_accuracy
+
+    def used(t: Terms):
+        return t if counts else (t.cost, t.grads)
+
+    def add(a, b):
+        return jax.tree.map(jnp.add, a, b)
+
     total = jax.lax.fori_loop(
         1,
         n_blocks,
-        lambda i, acc: jax.tree.map(jnp.add, acc, terms(i * block, block)),
-        terms(0, block),
+        lambda i, acc: add(acc, used(terms(i * block, block))),
+        used(terms(0, block)),
     )
     if tail:
-        total = jax.tree.map(jnp.add, total, terms(n_blocks * block, tail))
-    return total
+        total = add(total, used(terms(n_blocks * block, tail)))
+    if counts:
+        return total
+    zeros = jnp.zeros_like(total[0])
+    return Terms(cost=total[0], grads=total[1], errors=zeros, accuracy=zeros)
 
 
 def _where(mask, new, old):

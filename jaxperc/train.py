@@ -40,20 +40,21 @@ from jaxperc.validate import (
 )
 
 
-def _default_block_rows(n: int, d: int, m: int, device) -> int | None:
+def _default_block_rows(n: int, m: int, device) -> int | None:
     """Rows per block of the full-batch pass on a CPU (None: one pass, e.g. GPUs).
 
-    Few features (memory-bound): [M, rows] blocks of about 128 KiB in float32 stay
-    in cache. Many features (compute-bound): 1024 rows keep the matrix products
-    large enough to run near peak. Measured on a 2-core x86 CPU (docs/performance.md).
+    Blocks of about 2^20 values ([M, rows], 4 MiB in float32) measured best on a
+    2-core x86 CPU for both a memory-bound grid (64 models, d = 16: 0.69× the
+    time of one fused pass) and a compute-bound one (1024 models, d = 64); see
+    docs/performance.md. Smaller blocks pay a kernel launch per block, larger
+    ones spill out of cache.
     """
     platform = (device or jax.devices()[0]).platform
     if platform != "cpu":
         return None
-    if d >= 32:
-        rows = 1024
-    else:
-        rows = min(8192, max(256, 1 << max(0, (32768 // max(m, 1)).bit_length() - 1)))
+    rows = min(
+        1 << 20, max(256, 1 << max(0, ((1 << 20) // max(m, 1)).bit_length() - 1))
+    )
     return rows if n >= 4 * rows else None
 
 
@@ -238,7 +239,7 @@ def train_many(
         block_rows = (
             None
             if batch_size is not None or shard_rows
-            else _default_block_rows(n, d, m, device)
+            else _default_block_rows(n, m, device)
         )
     spec = Spec(
         loss=loss,
