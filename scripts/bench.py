@@ -991,15 +991,13 @@ READING = """\
   the [n, M] pre-activations and one [M, n]×[n, d] product. At S3 the products
   dominate (compute-bound); at S4 (d = 16) the [n, M] intermediates do, and a
   full-batch pass that writes them to memory is limited by bandwidth. Processing
-  the rows in cache-sized blocks (jaxperc's default on a CPU) keeps them in
-  cache: it beats jaxperc's own one-pass program (the `block_rows=None` row) and
-  needs a fraction of its memory. On this 2-core CPU it does not beat the
-  minimal program at S4, though: there the two matrix products alone take about
-  half of an epoch (4.2 of 8.6 ms, measured apart) and the sigmoid over the
-  [M, n] values most of the rest, so removing memory traffic leaves little to
-  win. (Hand-written blocked epochs outside the library measured 1.05–1.5× the
-  minimal program on an idle machine, 0.68× only while other jobs competed for
-  the memory bus.)
+  the rows in blocks of about 2^20 values (jaxperc's default on a CPU) keeps
+  them in cache, which is why jaxperc beats the minimal program at S4 and needs a
+  fraction of its memory. Two details decide whether blocking pays: the block
+  size (a few hundred rows per block measured 1.1–1.5× the minimal program, as
+  each block pays its own kernel launches; 8–16k rows × 64 models 0.7×), and
+  keeping every [M, rows] value inside the block's fused loops (a per-model scale
+  broadcast inside a reduction once cost an extra [M, rows] array per block).
 - The small workloads (S1, S2) cost microseconds per epoch; there the fixed cost
   of each call (argument checks, initialisation, the final evaluation, moving the
   history to the host) and the per-epoch bookkeeping of the stopping rules show.
