@@ -15,18 +15,11 @@ from typing import Any, NamedTuple
 
 import jax
 import jax.numpy as jnp
-import numpy as np
 
-from jaxperc.activations import get_activation
+from jaxperc.batched import Terms, data_terms
 from jaxperc.losses import cost as cost_fn
-from jaxperc.losses import get_loss
 from jaxperc.model import Params
 from jaxperc.optim import make_optimizer, make_schedule
-
-# The set-up program runs once per call on O(M·d) values: compiled with less
-# optimisation it compiles in half the time. (Not the final evaluation: a full
-# pass over the data, which runs about 4× slower unoptimised on a large grid.)
-RUN_ONCE = {"xla_backend_optimization_level": 0}
 
 STOP_REASONS = ("running", "tol", "gtol", "zero_errors", "max_epochs", "diverged")
 RUNNING, TOL, GTOL, ZERO_ERRORS, MAX_EPOCHS, DIVERGED = range(len(STOP_REASONS))
@@ -80,137 +73,6 @@ class State(NamedTuple):
     stall: jax.Array  # [M] int32 epochs in a row with relative change < tol
     epochs: jax.Array  # [M] int32 updates applied so far
     stop: jax.Array  # [M] int32 index into STOP_REASONS (0: still running)
-
-
-class Terms(NamedTuple):
-    """Sums over a set of rows, per model (all [M] except grads)."""
-
-    cost: jax.Array
-    grads: Params  # w [M, d], b [M]
-    errors: jax.Array  # Σ vᵢ [class(ŷᵢ) ≠ class(yᵢ)] (unnormalised)
-    accuracy: jax.Array  # Σ cᵢ [class(ŷᵢ) = class(yᵢ)]
-
-
-def _columns(table, index):
-    """Per-model columns of a [rows, K] table as [M, rows] ([1, rows] if K = 1)."""
-    return table[:, 0][None, :] if table.shape[1] == 1 else table[:, index].T
-
-
-def batched_terms(
-    spec: Spec, params: Params, x, targets, weights, scale, target_index, weight_index
-) -> Terms:
-    """Cost, gradient and counts of M models on one block of rows.
-
-    With ``spec.grad == "manual"`` this is the batched form of
-    :func:`jaxperc.grads.manual_grad`, written as matrix products so the
-    [M, rows] intermediates stay the only large arrays: Z = W Xᵀ + b,
-    δ = c ⊙ ∂l/∂z, ∂C/∂W = δ X, ∂C/∂b = Σ_rows δ. With ``"autodiff"`` the
-    gradient is ``jax.grad`` of the same cost instead (models are independent, so
-    the gradient of their summed costs is each model's own gradient). Models come
-    first in the [M, rows] layout: on a CPU it streams rows contiguously, which
-    measured about 1.5× faster than [rows, M].
-
-    Args:
-      params: w [M, d], b [M]. x: [B, d]. targets: [B, K]. weights: [B, F] or None
-        (then every row counts 1). scale: [M], 1/Σv over the rows of each model's
-        cost. target_index, weight_index: [M] int columns of each model.
-    """
-    act = get_activation(spec.activation)
-    loss = get_loss(spec.loss, spec.activation)
-    y = _columns(targets, target_index)  # [M, B] or [1, B]
-    v = None if weights is None else _columns(weights, weight_index)
-    scale = scale[:, None]  # ∂C/∂lᵢ = vᵢ · scale per model
-
-    def weighted(a):  # vᵢ · a (1 · a without weights: no [M, B] array of ones)
-        return a if v is None else v * a
-
-    def block_cost(p):
-        z = p.w @ x.T + p.b[:, None]  # zᵢ = xᵢ·w + b, [M, B]
-        y_hat = act.fn(z)
-        # scale after the sum: a broadcast scale inside it costs an [M, B] array
-        losses = weighted(loss.per_sample(z, y_hat, y))
-        return jnp.sum(losses, axis=1) * scale[:, 0], (z, y_hat)
-
-    if spec.grad == "autodiff":
-
-        def summed(p):
-            cost, aux = block_cost(p)
-            return jnp.sum(cost), (cost, aux)
-
-        (_, (cost, (z, y_hat))), grads = jax.value_and_grad(summed, has_aux=True)(
-            params
-        )
-    else:
-        cost, (z, y_hat) = block_cost(params)
-        # δᵢ = cᵢ · ∂lᵢ/∂ŷᵢ · ∂ŷᵢ/∂zᵢ
-        d = scale * weighted(loss.derivative_z(z, y, act))
-        grads = Params(w=d @ x, b=jnp.sum(d, axis=1))  # ∂zᵢ/∂w = xᵢ, ∂zᵢ/∂b = 1
-    if spec.activation == "step" or spec.record_accuracy:
-        right = ((y_hat >= 0.5) == (y >= 0.5)).astype(z.dtype)
-        errors = jnp.sum(weighted(1.0 - right), axis=1)
-        accuracy = jnp.sum(weighted(right), axis=1) * scale[:, 0]
-    else:  # not needed: skip two more passes over the [M, rows] block
-        errors = accuracy = jnp.zeros_like(cost)
-    return Terms(cost=cost, grads=grads, errors=errors, accuracy=accuracy)
-
-
-def data_terms(
-    spec: Spec, params: Params, data: Data, state: State, block_rows: int | None = None
-) -> Terms:
-    """:func:`batched_terms` over all rows of ``data``, in blocks of ``block_rows``.
-
-    Blocking keeps each [rows, M] intermediate in cache on a CPU, where a single
-    [n, M] pass is limited by memory bandwidth. Sums are accumulated block by block.
-    """
-    n = data.x.shape[0]
-    if data.weights is None:
-        scale = jnp.full(state.epochs.shape, 1.0 / n, data.x.dtype)
-    else:  # a model whose rows all weigh 0 here gets a zero gradient, not NaN
-        sums = data.weight_sums[state.weight_index]
-        scale = jnp.where(sums > 0, 1.0 / jnp.where(sums > 0, sums, 1.0), 0.0)
-
-    def terms(start, size):
-        def sl(a):
-            return jax.lax.dynamic_slice_in_dim(a, start, size)
-
-        w = None if data.weights is None else sl(data.weights)
-        return batched_terms(
-            spec,
-            params,
-            sl(data.x),
-            sl(data.targets),
-            w,
-            scale,
-            state.target_index,
-            state.weight_index,
-        )
-
-    block = min(block_rows or n, n)
-    n_blocks, tail = divmod(n, block)
-    if n_blocks == 1 and tail == 0:
-        return terms(0, n)
-    # the loop carries only the sums that are used: every carried leaf costs an
-    # extra small kernel per block
-    counts = spec.activation == "step" or spec.record_accuracy
-
-    def used(t: Terms):
-        return t if counts else (t.cost, t.grads)
-
-    def add(a, b):
-        return jax.tree.map(jnp.add, a, b)
-
-    total = jax.lax.fori_loop(
-        1,
-        n_blocks,
-        lambda i, acc: add(acc, used(terms(i * block, block))),
-        used(terms(0, block)),
-    )
-    if tail:
-        total = add(total, used(terms(n_blocks * block, tail)))
-    if counts:
-        return total
-    zeros = jnp.zeros_like(total[0])
-    return Terms(cost=total[0], grads=total[1], errors=zeros, accuracy=zeros)
 
 
 def _where(mask, new, old):
@@ -287,7 +149,7 @@ def _update(spec, state, data, terms, step):
 def _minibatch_epoch(spec, state, data, order):
     """One pass over mini-batches in ``order`` [n_batches · b] (n marks padding).
 
-    The order is shared by all models; see :func:`batch_orders`.
+    The order is shared by all models; see :func:`jaxperc.shuffle.batch_orders`.
     """
     n, b = data.x.shape[0], spec.batch_size
     n_batches = -(-n // b)
@@ -320,29 +182,6 @@ def _minibatch_epoch(spec, state, data, order):
     (st, sums), _ = jax.lax.scan(step, (state, zero), batches)
     mean = jax.tree.map(lambda a: a / n_batches, sums)
     return st.params, st.opt_state, mean._replace(errors=sums.errors)
-
-
-def batch_orders(n: int, batch_size: int, seed: int, first_epoch: int, count: int):
-    """Shuffled row orders of ``count`` epochs, drawn on the host.  → [count, N].
-
-    Epoch e's order is ``numpy.random.default_rng([seed, e]).permutation(n)``,
-    padded with n to N = ⌈n / batch_size⌉ · batch_size: it depends only on the seed
-    and the epoch, so chunks, resumes and separate runs agree. (XLA's sort on a
-    CPU would cost more than a small epoch itself.)
-    """
-    padded = -(-n // batch_size) * batch_size
-    out = np.full((count, padded), n, np.int32)
-    for k in range(count):
-        out[k, :n] = np.random.default_rng([seed, first_epoch + k]).permutation(n)
-    return out
-
-
-def chunk_orders(spec: Spec, n: int, seed: int, first_epoch: int, count: int):
-    """The ``orders`` argument of a chunk of ``count`` epochs → [history_len, N]."""
-    if spec.batch_size is None:
-        return np.zeros((0,), np.int32)
-    orders = batch_orders(n, spec.batch_size, seed, first_epoch, count)
-    return np.pad(orders, ((0, spec.history_len - count), (0, 0)))
 
 
 def epoch(spec: Spec, state: State, data: Data, order):
@@ -393,7 +232,7 @@ def compiled_chunk(spec: Spec):
     """``run(state, data, orders, n_epochs)``: up to n_epochs epochs.
 
     ``orders`` [history_len, N] holds each epoch's mini-batch order (see
-    :func:`batch_orders`; an empty [0] for full batches).
+    :func:`jaxperc.shuffle.batch_orders`; an empty [0] for full batches).
 
     Stops early once every model has stopped. Returns ``(state, cost_history,
     accuracy_history, epochs_iterated)`` with histories [history_len, M], NaN

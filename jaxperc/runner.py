@@ -23,13 +23,13 @@ from jaxperc.engine import (
     STOP_REASONS,
     TOL,
     ZERO_ERRORS,
-    chunk_orders,
     compiled_chunk,
     compiled_evaluate,
 )
 from jaxperc.errors import CheckpointError
 from jaxperc.model import Params
 from jaxperc.sharding import fetch, mesh_size, round_up, shard_models, to_host
+from jaxperc.shuffle import chunk_orders
 
 
 class TrainResult(NamedTuple):

@@ -7,7 +7,8 @@ import pytest
 
 import jaxperc as jp
 from jaxperc.batch import init_state
-from jaxperc.engine import Data, Spec, batched_terms, compiled_chunk
+from jaxperc.batched import batched_terms
+from jaxperc.engine import Data, Spec, compiled_chunk
 
 
 def problem(n=300, d=5, m=4, seed=0):
