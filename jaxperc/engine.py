@@ -172,12 +172,8 @@ def _minibatch_epoch(spec, state, data, order):
         sums = jax.tree.map(jnp.add, sums, t)
         return (st, sums), None
 
-    zero = jax.tree.map(
-        jnp.zeros_like,
-        _objective_terms(
-            spec, state.params, Data(data.x[:1], data.targets[:1], None, None), state
-        ),
-    )
+    shapes = jax.eval_shape(lambda: _objective_terms(spec, state.params, data, state))
+    zero = jax.tree.map(lambda a: jnp.zeros(a.shape, a.dtype), shapes)  # no pass
     batches = (jnp.arange(n_batches), order.reshape(n_batches, b))
     (st, sums), _ = jax.lax.scan(step, (state, zero), batches)
     mean = jax.tree.map(lambda a: a / n_batches, sums)

@@ -21,6 +21,7 @@ from jaxperc.engine import (
     Spec,
 )
 from jaxperc.errors import JaxpercError
+from jaxperc.losses import get_loss
 from jaxperc.model import Params
 from jaxperc.optim import make_optimizer, make_schedule
 from jaxperc.runner import Progress, TrainResult, run_chunks
@@ -169,11 +170,7 @@ def train_many(
         )
     x, targets, weight_table = check_data(x, y, weights, dtype)
     n, d = x.shape
-    if loss == "bce" and activation != "sigmoid":
-        raise JaxpercError(
-            f"loss='bce' needs activation='sigmoid' (got {activation!r}); "
-            "use loss='mse' for other activations"
-        )
+    get_loss(loss, activation)  # the one place that says which pairs go together
     if batch_size is not None:
         check_positive_int("batch_size", batch_size)
         if batch_size > n:
@@ -204,7 +201,7 @@ def train_many(
     seeds = per_model("seed", seed, m, np.int64)
     lr = per_model("learning_rate", learning_rate, m, dtype, positive=True)
     l2s = per_model("l2", l2, m, dtype, nonnegative=True)
-    hp = {k: jnp.asarray(per_model(k, v, m, dtype)) for k, v in float_hp.items()}
+    hp = {k: per_model(k, v, m, dtype) for k, v in float_hp.items()}
     ti = per_model(
         "target_index",
         0 if target_index is None else target_index,
@@ -220,12 +217,13 @@ def train_many(
         np.int32,
         below=n_w,
     )
+    weight_sums = None if weight_table is None else weight_table.sum(axis=0)
     if weight_table is not None:
-        sums = weight_table.sum(axis=0)
-        empty = np.flatnonzero(sums[np.unique(wi)] <= 0)
+        used = np.unique(wi)
+        empty = used[weight_sums[used] <= 0]
         if empty.size:
             raise JaxpercError(
-                f"weights column {int(np.unique(wi)[empty[0]])} sums to 0: "
+                f"weights column {int(empty[0])} sums to 0: "
                 "every model needs samples with positive weight"
             )
 
@@ -262,7 +260,7 @@ def train_many(
         jax.device_put(x),
         jax.device_put(targets),
         None if weight_table is None else jax.device_put(weight_table),
-        None if weight_table is None else jax.device_put(weight_table.sum(axis=0)),
+        None if weight_sums is None else jax.device_put(weight_sums),
     )
     data = place_data(put_on(data, device), mesh, shard_rows=shard_rows)
     models = {
@@ -271,7 +269,7 @@ def train_many(
         "l2": l2s,
         "target_index": ti,
         "weight_index": wi,
-        **{f"hp.{k}": np.asarray(v) for k, v in hp.items()},
+        **{f"hp.{k}": v for k, v in hp.items()},
     }
     if isinstance(init, Params):
         models["init.w"], models["init.b"] = initial_params(init, m, d, dtype)
