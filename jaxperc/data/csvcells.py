@@ -7,6 +7,7 @@ and cell (1-based, as a spreadsheet shows them) or returns the data itself.
 
 from __future__ import annotations
 
+import contextlib
 import csv
 import math
 import os
@@ -61,6 +62,19 @@ def not_text(shown: str, exc: UnicodeDecodeError) -> DataError:
 Table = tuple[np.ndarray, np.ndarray, list[str] | None]
 
 
+@contextlib.contextmanager
+def read_errors(shown: str, reader):
+    """Malformed quoting or bytes that are not text → one DataError line."""
+    try:
+        yield
+    except csv.Error as exc:
+        raise DataError(
+            f"{shown}: row {reader.line_num}: {exc}; check the quotes in that row"
+        ) from None
+    except UnicodeDecodeError as exc:
+        raise not_text(shown, exc) from None
+
+
 def read_slow(layout: Layout, feature_cols: list[int], target_col: int) -> Table:
     """Reads cell by cell, raising a DataError at the first bad row or cell."""
     shown, n_cols = layout.shown, len(layout.names)
@@ -69,7 +83,7 @@ def read_slow(layout: Layout, feature_cols: list[int], target_col: int) -> Table
     codes: dict[str, int] = {}
     with open_text(shown) as f:
         reader = csv.reader(f, delimiter=layout.delimiter, quotechar='"')
-        try:
+        with read_errors(shown, reader):
             if layout.header:
                 next(reader)
             for row in reader:
@@ -106,12 +120,6 @@ def read_slow(layout: Layout, feature_cols: list[int], target_col: int) -> Table
                         f"the class label or remove the row"
                     )
                 target.append(codes.setdefault(label, len(codes)))
-        except csv.Error as exc:
-            raise DataError(
-                f"{shown}: row {reader.line_num}: {exc}; check the quotes in that row"
-            ) from None
-        except UnicodeDecodeError as exc:
-            raise not_text(shown, exc) from None
     x = np.frombuffer(values, dtype=np.float64).reshape(-1, len(feature_cols))
     return x.copy(), np.frombuffer(target, dtype=np.float64).copy(), list(codes)
 

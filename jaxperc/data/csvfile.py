@@ -23,9 +23,9 @@ from jaxperc.data.csvcells import (
     Layout,
     Table,
     label_problem,
-    not_text,
     number,
     open_text,
+    read_errors,
     read_slow,
 )
 from jaxperc.data.dataset import Dataset
@@ -102,7 +102,7 @@ def _read_layout(shown: str, header: bool, delimiter: str) -> Layout:
     """Column names from row 1 (or the first row's width), checking data follows."""
     with open_text(shown) as f:
         reader = csv.reader(f, delimiter=delimiter, quotechar='"')
-        try:
+        with read_errors(shown, reader):
             rows = (row for row in reader if any(cell.strip() for cell in row))
             first = next(rows, None)
             if first is None:
@@ -112,12 +112,6 @@ def _read_layout(shown: str, header: bool, delimiter: str) -> Layout:
                 )
             first_line = reader.line_num
             has_data = not header or next(rows, None) is not None
-        except csv.Error as exc:
-            raise DataError(
-                f"{shown}: row {reader.line_num}: {exc}; check the quotes in that row"
-            ) from None
-        except UnicodeDecodeError as exc:
-            raise not_text(shown, exc) from None
     if not header:
         names = tuple(f"col{j + 1}" for j in range(len(first)))
         return Layout(shown, names, header, delimiter)
