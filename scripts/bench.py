@@ -176,36 +176,22 @@ def build_workloads(quick: bool, have_torch: bool, have_sklearn: bool):
             ("jaxperc", "minimal_jax", "numpy", *torch_modes[:1]),
         )
     )
-    ns, nr, e3 = sizes["S3"]
-    p3 = peers.Problem(*s3, *_sweep(ns, nr, 1e-2, 3.0))
-    n3, d3 = s3[0].shape
-    out.append(
-        Workload(
-            "S3",
-            f"{ns * nr} models, synthetic {n3}×{d3}",
-            p3,
-            e3,
-            e3 if q else 20,
-            e3 if q else 5,
-            ("jaxperc", "jaxperc_unblocked", "minimal_jax", *peer),
-            sklearn_models=2,
+    # the large synthetic grids: (name, data, epochs timed per repeat, peers' epochs)
+    for name, data, timed, peer_epochs in (("S3", s3, 20, 5), ("S4", s4, 50, 10)):
+        ns, nr, epochs = sizes[name]
+        n, d = data[0].shape
+        out.append(
+            Workload(
+                name,
+                f"{ns * nr} models, synthetic {n}×{d}",
+                peers.Problem(*data, *_sweep(ns, nr, 1e-2, 3.0)),
+                epochs,
+                epochs if q else timed,
+                epochs if q else peer_epochs,
+                ("jaxperc", "jaxperc_unblocked", "minimal_jax", *peer),
+                sklearn_models=2,
+            )
         )
-    )
-    ns, nr, e4 = sizes["S4"]
-    p4 = peers.Problem(*s4, *_sweep(ns, nr, 1e-2, 3.0))
-    n4, d4 = s4[0].shape
-    out.append(
-        Workload(
-            "S4",
-            f"{ns * nr} models, synthetic {n4}×{d4}",
-            p4,
-            e4,
-            e4 if q else 50,
-            e4 if q else 10,
-            ("jaxperc", "jaxperc_unblocked", "minimal_jax", *peer),
-            sklearn_models=2,
-        )
-    )
     return out
 
 
