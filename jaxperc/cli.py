@@ -17,18 +17,19 @@ from pathlib import Path
 
 import numpy as np
 
-import jaxperc
 import jaxperc.data
-from jaxperc import distributed
+from jaxperc import core, training
+from jaxperc._version import __version__
 from jaxperc.errors import ConfigError, JaxpercError
-from jaxperc.report import format_summary, table
+from jaxperc.experiment.report import format_summary, table
+from jaxperc.training import distributed
 
 EXIT_OK, EXIT_FAIL, EXIT_USAGE, EXIT_INTERRUPTED = 0, 1, 2, 130
 
 
 def setup_cache(enabled: bool = True) -> str | None:
     """The persistent compilation cache for this command, unless ``--no-cache``."""
-    return jaxperc.enable_compilation_cache() if enabled else None
+    return training.enable_compilation_cache() if enabled else None
 
 
 def _x64(dtype: str):
@@ -59,10 +60,10 @@ def _graceful_sigint(stop: threading.Event):
 
 
 def cmd_run(args) -> int:
-    from jaxperc import runio
-    from jaxperc.config import load_config
-    from jaxperc.experiment import run_experiment
-    from jaxperc.progress import ProgressBar
+    from jaxperc.experiment import rundir as runio
+    from jaxperc.experiment.config import load_config
+    from jaxperc.experiment.progress import ProgressBar
+    from jaxperc.experiment.run import run_experiment
 
     if args.resume:
         if args.config or args.set or args.out or args.name:
@@ -123,7 +124,7 @@ def cmd_run(args) -> int:
 
 def _run_worker(config, args) -> int:
     """A process other than 0: trains its share, in a scratch folder it removes."""
-    from jaxperc.experiment import run_experiment
+    from jaxperc.experiment.run import run_experiment
 
     scratch = Path(tempfile.mkdtemp(prefix="jaxperc-worker-"))
     try:
@@ -135,7 +136,7 @@ def _run_worker(config, args) -> int:
 
 
 def cmd_predict(args) -> int:
-    from jaxperc import runio
+    from jaxperc.experiment import rundir as runio
 
     params = runio.read_params(Path(args.run_dir))
     w, b = params["w"], params["b"]
@@ -157,11 +158,9 @@ def cmd_predict(args) -> int:
     x = runio.read_features(args.input, names)
     z = (x - params["mean"]) / params["scale"]
     with _x64(str(w.dtype)):
-        model = jaxperc.Params(w[m], b[m])
+        model = core.Params(w[m], b[m])
         prob = np.asarray(
-            jaxperc.forward(
-                model, z.astype(w.dtype), activation=str(params["activation"])
-            )
+            core.forward(model, z.astype(w.dtype), activation=str(params["activation"]))
         )
     classes = np.where(prob >= 0.5, params["positive"][m], params["negative"][m])
     text = runio.predictions_csv(prob.astype(np.float64), [str(c) for c in classes])
@@ -192,7 +191,7 @@ def cmd_gradcheck(args) -> int:
     setup_cache(not args.no_cache)
     config = None
     if args.config:
-        from jaxperc.config import load_config
+        from jaxperc.experiment.config import load_config
 
         config = load_config(args.config)
     loss = args.loss or (config.train.loss if config else "mse")
@@ -200,22 +199,22 @@ def cmd_gradcheck(args) -> int:
     dtype = args.dtype or (config.train.dtype if config else "float32")
     with _x64(dtype):
         if config is not None:
-            from jaxperc.experiment import load_data
+            from jaxperc.experiment.run import load_data
 
             ds = load_data(config)
             std = jaxperc.data.fit_standardizer(ds.x, feature_names=ds.feature_names)
             x = jax.numpy.asarray(jaxperc.data.apply_standardizer(std, ds.x), dtype)
             y = jax.numpy.asarray(ds.targets()[:, 0], dtype)
-            params = jaxperc.init_params(
+            params = core.init_params(
                 jax.random.key(args.seed), ds.n_features, scale=1.0, dtype=dtype
             )
             what = f"{ds.name} ({ds.n_samples}×{ds.n_features})"
         else:
-            params, x, y = jaxperc.random_problem(
+            params, x, y = core.random_problem(
                 args.n, args.d, seed=args.seed, dtype=dtype
             )
             what = f"random problem ({args.n}×{args.d}, seed {args.seed})"
-        report = jaxperc.gradient_check(params, x, y, loss=loss, activation=activation)
+        report = core.gradient_check(params, x, y, loss=loss, activation=activation)
     verdict = "OK" if report.ok else "FAILED"
     print(
         f"gradcheck {verdict}: manual vs autodiff gradient on {what}, loss={loss}, "
@@ -238,9 +237,7 @@ def build_parser() -> argparse.ArgumentParser:
     parser.add_argument(  # its own dest: a subcommand's default would overwrite it
         "--debug", dest="debug_top", action="store_true", help="show tracebacks"
     )
-    parser.add_argument(
-        "--version", action="version", version=f"jaxperc {jaxperc.__version__}"
-    )
+    parser.add_argument("--version", action="version", version=f"jaxperc {__version__}")
     sub = parser.add_subparsers(dest="command", metavar="COMMAND", required=True)
 
     run = sub.add_parser("run", parents=[common], help="run an experiment config")
@@ -285,8 +282,8 @@ def build_parser() -> argparse.ArgumentParser:
     grad.add_argument("config", nargs="?", help="use this config's data")
     grad.add_argument("--n", type=int, default=64, help="samples (random problem)")
     grad.add_argument("--d", type=int, default=8, help="features (random problem)")
-    grad.add_argument("--loss", choices=sorted(jaxperc.LOSSES))
-    grad.add_argument("--activation", choices=sorted(jaxperc.ACTIVATIONS))
+    grad.add_argument("--loss", choices=sorted(core.LOSSES))
+    grad.add_argument("--activation", choices=sorted(core.ACTIVATIONS))
     grad.add_argument("--dtype", choices=["float32", "float64"])
     grad.add_argument("--seed", type=int, default=0)
     grad.add_argument(

@@ -4,6 +4,9 @@ Every error is a ``ValueError`` subclass whose message is one line that names th
 offending value and says how to fix it, so the CLI can print it without a traceback.
 """
 
+import difflib
+from collections.abc import Iterable
+
 
 class JaxpercError(ValueError):
     """Base class: a bad argument, data file or config, reported in one line."""
@@ -19,3 +22,17 @@ class ConfigError(JaxpercError):
 
 class CheckpointError(JaxpercError):
     """A checkpoint or run folder that is corrupt or does not match the run."""
+
+
+def unknown_choice(name: str, value: object, choices: Iterable[object]) -> str:
+    """The one message for a value outside its allowed choices.
+
+    ``unknown_choice("loss", "mes", ["mse", "bce"])`` gives
+    ``loss='mes' is not known; did you mean 'mse'? choose from 'mse', 'bce'``.
+    Every "unknown X" error in jaxperc is built here, so they all read alike.
+    """
+    options = [str(c) for c in choices]
+    close = difflib.get_close_matches(str(value), options, n=1, cutoff=0.6)
+    hint = f"did you mean {close[0]!r}? " if close else ""
+    listed = ", ".join(repr(o) for o in options)
+    return f"{name}={value!r} is not known; {hint}choose from {listed}"

@@ -28,8 +28,8 @@ from sklearn.utils.metaestimators import available_if
 from sklearn.utils.multiclass import check_classification_targets
 from sklearn.utils.validation import check_is_fitted, validate_data
 
-import jaxperc
 import jaxperc.data as jd
+from jaxperc import core, training
 
 # z at which each activation's output crosses 0.5 (the class boundary ŷ = 0.5)
 _THRESHOLD_Z = {"sigmoid": 0.0, "step": 0.0, "tanh": np.arctanh(0.5), "identity": 0.5}
@@ -79,12 +79,12 @@ def _compiled_steps(loss, activation, grad, optimizer, optimizer_kwargs, n_steps
     """``steps(Params(w [M,d], b [M]), state, x [n,d], t [n,M], v [n], lr, l2, hp)``:
     ``n_steps`` full-batch optimizer steps per model, one compiled scan.
     → (params, state, cost before each step [M, n_steps])."""
-    opt = jaxperc.make_optimizer(optimizer, dict(optimizer_kwargs))
-    grad_fn = jaxperc.manual_grad if grad == "manual" else jaxperc.autodiff_grad
+    opt = training.make_optimizer(optimizer, dict(optimizer_kwargs))
+    grad_fn = core.manual_grad if grad == "manual" else core.autodiff_grad
     kw = {"loss": loss, "activation": activation}
 
     def objective(p, x, y, v, l2):
-        return jaxperc.cost(p, x, y, weights=v, **kw) + 0.5 * l2 * jnp.sum(p.w**2)
+        return core.cost(p, x, y, weights=v, **kw) + 0.5 * l2 * jnp.sum(p.w**2)
 
     def one(p, state, x, y, v, lr, l2, hp):
         def body(carry, _):
@@ -296,8 +296,8 @@ class PerceptronClassifier(ClassifierMixin, BaseEstimator):
         keywords = {name: getattr(self, name) for name in _TRAIN_KEYWORDS}
         if start is not None:  # padded feature columns are zero: their weights too
             w0 = np.pad(start[0], ((0, 0), (0, d_pad - d)))
-            keywords["init"] = jaxperc.Params(w=w0, b=np.asarray(start[1]))
-        result = jaxperc.train_many(
+            keywords["init"] = core.Params(w=w0, b=np.asarray(start[1]))
+        result = training.train_many(
             x,
             t,
             weights=v,
@@ -336,7 +336,7 @@ class PerceptronClassifier(ClassifierMixin, BaseEstimator):
         dtype = jnp.dtype(self.dtype or jnp.float32)
         hp = {k: jnp.asarray(dict(opt_kwargs)[k], dtype) for k in float_names}
         x, t, v = _padded(xs, targets, sw, _bucket(xs.shape[0], 16), xs.shape[1])
-        params = jaxperc.Params(*(jnp.asarray(a, dtype) for a in (self._w, self._b)))
+        params = core.Params(*(jnp.asarray(a, dtype) for a in (self._w, self._b)))
         state = init(params, hp) if self._opt_state is None else self._opt_state
         arrays = (x, t, v, self.learning_rate, self.l2)
         params, state, costs = steps(

@@ -13,7 +13,7 @@ import numpy as np
 import pytest
 
 import jaxperc
-import jaxperc.grads
+import jaxperc.core.grads
 from jaxperc.cli import main
 
 ROOT = Path(__file__).resolve().parents[1]
@@ -203,13 +203,13 @@ def test_gradcheck_passes_and_catches_a_wrong_gradient(monkeypatch, capsys, tmp_
     assert main(["gradcheck", str(cfg), "--loss", "bce", "--no-cache"]) == 0
     assert "blobs (60×2)" in capsys.readouterr().out
 
-    right = jaxperc.grads.manual_grad
+    right = jaxperc.core.grads.manual_grad
 
     def wrong(params, x, y, **kw):  # a weight gradient 50 % too large
         g = right(params, x, y, **kw)
         return jaxperc.Params(1.5 * g.w, g.b)
 
-    monkeypatch.setattr(jaxperc.grads, "manual_grad", wrong)
+    monkeypatch.setattr(jaxperc.core.grads, "manual_grad", wrong)
     assert main(["gradcheck", "--n", "16", "--d", "3", "--no-cache"]) == 1
     assert "gradcheck FAILED" in capsys.readouterr().out
 
@@ -224,7 +224,7 @@ def tiny_run(tmp_path_factory):
 
 def test_predict_writes_probability_and_class(tiny_run, tmp_path, capsys):
     capsys.readouterr()
-    from jaxperc import runio
+    from jaxperc.experiment import rundir as runio
 
     params = runio.read_params(tiny_run)
     rows = np.array([[0.0, 1.0], [2.0, -1.0], [-3.0, 0.5]])
@@ -333,8 +333,8 @@ def test_mismatched_checkpoint_is_refused(tmp_path, capsys):
     info["status"] = "interrupted"
     (run_dir / "run.json").write_text(json.dumps(info))
     # a checkpoint of another run (1 model on 30 features) in this run's folder
-    from jaxperc.config import config_from_dict
-    from jaxperc.experiment import prepare
+    from jaxperc.experiment.config import config_from_dict
+    from jaxperc.experiment.run import prepare
 
     problem = prepare(config_from_dict({"train": {"max_epochs": 64, "tol": 0.0}}))
     states = []

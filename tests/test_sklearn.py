@@ -131,7 +131,7 @@ def test_multiclass_is_one_train_many_call(blobs3, monkeypatch):
         calls.append(kwargs)
         return real(*args, **kwargs)
 
-    monkeypatch.setattr(jaxperc, "train_many", spy)
+    monkeypatch.setattr(jaxperc.training, "train_many", spy)
     clf = PerceptronClassifier(random_state=0).fit(x, y)
     assert len(calls) == 1
     np.testing.assert_array_equal(calls[0]["target_index"], np.arange(3))

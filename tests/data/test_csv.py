@@ -4,10 +4,11 @@ import numpy as np
 import pytest
 
 from jaxperc.data import load_csv
-from jaxperc.data.bench import make_large_csv
 from jaxperc.data.csvcells import read_slow
 from jaxperc.data.csvfile import _read_fast, _read_layout
 from jaxperc.errors import DataError
+
+from ._helpers import write_numeric_csv
 
 
 def test_default_target_is_last_column_and_features_the_rest(write_csv):
@@ -131,7 +132,8 @@ def test_path_must_be_a_path():
 
 
 def test_fast_and_slow_paths_agree_on_20k_rows(tmp_path):
-    path = make_large_csv(tmp_path / "big.csv", 20_000, 6, seed=3)
+    path = tmp_path / "big.csv"
+    write_numeric_csv(path, 20_000, 6, seed=3)
     layout = _read_layout(str(path), True, ",")
     features, target = list(range(6)), 6
     fast = _read_fast(layout, features, target)

@@ -1,0 +1,90 @@
+"""Activation functions ŷ = σ(z) and their derivatives ∂ŷ/∂z, each written by hand.
+
+Every function is elementwise, works on any shape, and is safe under ``jax.jit`` and
+``jax.vmap``. The derivatives are the chain-rule factor ``∂ŷ/∂z`` used by
+:func:`jaxperc.grads.manual_grad`; none of them calls JAX's autodiff.
+"""
+
+from collections.abc import Callable
+from typing import NamedTuple
+
+import jax
+import jax.numpy as jnp
+
+from jaxperc.errors import JaxpercError, unknown_choice
+
+
+def sigmoid(z: jax.Array) -> jax.Array:
+    """Logistic function σ(z) = 1 / (1 + e^(−z)), stable for any finite z.
+
+    ``jax.nn.sigmoid`` evaluates it as ``lax.logistic``, which never forms
+    ``e^(−z)`` for large negative z, so σ(±1e4) is exactly 0 or 1 in float32.
+    """
+    return jax.nn.sigmoid(z)
+
+
+def sigmoid_derivative(z: jax.Array) -> jax.Array:
+    """∂σ/∂z = σ(z)(1 − σ(z)); 0 (not NaN) where σ saturates."""
+    s = sigmoid(z)
+    return s * (1.0 - s)
+
+
+def step(z: jax.Array) -> jax.Array:
+    """Rosenblatt's binary step: 1 where z ≥ 0, else 0 (in z's dtype)."""
+    return jnp.where(z >= 0, 1.0, 0.0).astype(z.dtype)
+
+
+def step_surrogate_derivative(z: jax.Array) -> jax.Array:
+    """Surrogate ∂ŷ/∂z = 1 for the step function.
+
+    The true derivative is 0 almost everywhere, which would never move the weights.
+    Taking 1 instead turns gradient descent on the squared error into Rosenblatt's
+    perceptron rule ``w ← w + α (y − ŷ) x`` (up to the constant 2/n of the mean).
+    """
+    return jnp.ones_like(z)
+
+
+def tanh(z: jax.Array) -> jax.Array:
+    """Hyperbolic tangent, range (−1, 1)."""
+    return jnp.tanh(z)
+
+
+def tanh_derivative(z: jax.Array) -> jax.Array:
+    """∂tanh/∂z = 1 − tanh(z)²."""
+    t = jnp.tanh(z)
+    return 1.0 - t * t
+
+
+def identity(z: jax.Array) -> jax.Array:
+    """ŷ = z: with the squared error this is linear regression (ADALINE)."""
+    return z
+
+
+def identity_derivative(z: jax.Array) -> jax.Array:
+    """∂z/∂z = 1."""
+    return jnp.ones_like(z)
+
+
+class Activation(NamedTuple):
+    """An activation σ with its hand-written derivative ∂ŷ/∂z."""
+
+    name: str
+    fn: Callable[[jax.Array], jax.Array]
+    derivative: Callable[[jax.Array], jax.Array]
+    differentiable: bool  # False: derivative is a surrogate, jax.grad differs
+
+
+ACTIVATIONS: dict[str, Activation] = {
+    "sigmoid": Activation("sigmoid", sigmoid, sigmoid_derivative, True),
+    "step": Activation("step", step, step_surrogate_derivative, False),
+    "tanh": Activation("tanh", tanh, tanh_derivative, True),
+    "identity": Activation("identity", identity, identity_derivative, True),
+}
+
+
+def get_activation(name: str) -> Activation:
+    """Look up an activation by name; a clear ``JaxpercError`` for unknown names."""
+    try:
+        return ACTIVATIONS[name]
+    except (KeyError, TypeError):
+        raise JaxpercError(unknown_choice("activation", name, ACTIVATIONS)) from None

@@ -1,0 +1,14 @@
+"""Experiments: a TOML config in, a run folder out.
+
+The layer above training. ``schema``, ``config``, ``overrides`` and ``tomlwrite`` read
+and write configs; ``run`` turns a config into one ``train_many`` call and a run
+folder; ``rundir`` reads and writes run folders; ``summary``, ``report``, ``plots``
+and ``progress`` present the results. May import :mod:`jaxperc.training`,
+:mod:`jaxperc.core`, :mod:`jaxperc.data` and :mod:`jaxperc.errors`; never the CLI,
+the estimator or the package facade.
+"""
+
+from jaxperc.experiment.config import Config, load_config
+from jaxperc.experiment.run import RunResult, run_experiment
+
+__all__ = ["Config", "RunResult", "load_config", "run_experiment"]

@@ -1,0 +1,307 @@
+"""One experiment from a :class:`~jaxperc.config.Config`: data, grid, training, summary.
+
+:func:`prepare` turns a config into arrays (loading and splitting the data, fitting
+the standardizer on the training rows, building the sweep grid) without touching the
+disk, so every mistake surfaces before a run folder exists. :func:`run_experiment`
+then trains the whole grid as ONE ``jaxperc.train_many`` call, checkpointing between
+compiled chunks, and writes the run folder (:mod:`jaxperc.runio`).
+"""
+
+import dataclasses
+import difflib
+import threading
+import time
+from collections.abc import Callable
+from pathlib import Path
+from typing import Any, NamedTuple
+
+import jax
+import numpy as np
+from jax.experimental import multihost_utils
+
+import jaxperc.data
+from jaxperc import training
+from jaxperc.errors import ConfigError, JaxpercError
+from jaxperc.experiment import rundir as runio
+from jaxperc.experiment.config import Config
+from jaxperc.experiment.summary import summarize
+
+
+class Problem(NamedTuple):
+    """Everything a run needs, as host arrays (rows of ``x`` are all samples)."""
+
+    dataset: Any  # jaxperc.data.Dataset after data.features / data.positive
+    x: np.ndarray  # [n, d] float64, standardised when asked
+    targets: np.ndarray  # [n, K] 0/1 target columns
+    train_idx: np.ndarray  # [n_train] rows used for training
+    test_idx: np.ndarray  # [n_test] held-out rows (may be empty)
+    mean: np.ndarray  # [d] standardizer shift (0 when not standardising)
+    scale: np.ndarray  # [d] standardizer scale (1 when not standardising)
+    positive: tuple[str, ...]  # [K] name of class "1" of each target column
+    negative: tuple[str, ...]  # [K] name of class "0" of each target column
+    weights: np.ndarray | None  # [n_train, F] fold masks / bootstrap counts
+    grid: training.Grid
+    kwargs: dict[str, Any]  # keyword arguments of train_many (x, y included)
+
+
+class RunResult(NamedTuple):
+    run_dir: Path
+    summary: dict[str, Any]
+    result: training.TrainResult
+    problem: Problem
+
+
+def _load(config: Config):
+    d = config.data
+    if d.source == "blobs":
+        noise = 0.0 if d.noise is None else d.noise
+        return jaxperc.data.make_blobs(
+            d.n_samples, d.n_features, margin=d.margin, noise=noise, seed=d.seed
+        )
+    if d.source == "xor":
+        noise = 0.1 if d.noise is None else d.noise
+        return jaxperc.data.make_xor(d.n_samples, noise=noise, seed=d.seed)
+    bundled = [i.name for i in jaxperc.data.list_datasets()]
+    if d.source in bundled:
+        return jaxperc.data.load_dataset(d.source)
+    return jaxperc.data.load_csv(
+        d.source,
+        target=d.target,
+        features=d.features,
+        header=d.header,
+        delimiter=d.delimiter,
+    )
+
+
+def load_data(config: Config):
+    """The data set a config names, after ``data.features`` and ``data.positive``."""
+    d = config.data
+    is_csv = d.source not in ("blobs", "xor") and d.source not in [
+        i.name for i in jaxperc.data.list_datasets()
+    ]
+    if d.target is not None and not is_csv:
+        raise ConfigError(
+            f"data.target only applies to CSV files, not source {d.source!r}; remove it"
+        )
+    ds = _load(config)
+    if d.features is not None and not is_csv:
+        cols = []
+        for name in d.features:
+            if name not in ds.feature_names:
+                hint = difflib.get_close_matches(name, ds.feature_names, n=1)
+                tip = f"did you mean {hint[0]!r}? " if hint else ""
+                raise ConfigError(
+                    f"data.features names {name!r}, not a feature of {ds.name}; "
+                    f"{tip}features are {', '.join(ds.feature_names)}"
+                )
+            cols.append(ds.feature_names.index(name))
+        ds = dataclasses.replace(ds, x=ds.x[:, cols], feature_names=tuple(d.features))
+    if d.positive is not None:
+        ds = ds.binary(d.positive)
+    return ds
+
+
+def _target_columns(config: Config, ds) -> tuple[list[int], tuple, tuple]:
+    """Which target columns to train (class axis) and their class names."""
+    k = ds.n_classes
+    if k == 2:
+        positive, negative = (ds.classes[1],), (ds.classes[0],)
+    else:
+        positive = tuple(ds.classes)
+        negative = tuple(f"not {c}" for c in ds.classes)
+    wanted = config.sweep.classes
+    if wanted is None:
+        if k > 2:
+            raise ConfigError(
+                f'data set {ds.name} has {k} classes; set sweep.class = "all" '
+                f"(one-vs-rest) or data.positive = {ds.classes[0]!r}"
+            )
+        return [], positive, negative
+    if wanted == "all":
+        return list(range(len(positive))), positive, negative
+    columns = []
+    for name in wanted:
+        if name not in positive:
+            raise ConfigError(
+                f"sweep.class names {name!r}, not a class that can be the positive "
+                f'one; use "all" or some of {", ".join(positive)}'
+            )
+        columns.append(positive.index(name))
+    return columns, positive, negative
+
+
+def prepare(config: Config) -> Problem:
+    """Load, split, standardise and build the grid; nothing is written."""
+    d, t, s = config.data, config.train, config.sweep
+    ds = load_data(config)
+    columns, positive, negative = _target_columns(config, ds)
+    n = ds.n_samples
+    if d.test_fraction > 0:
+        train_idx, test_idx = jaxperc.data.train_test_split(
+            ds.y, test_fraction=d.test_fraction, seed=d.split_seed, stratify=d.stratify
+        )
+    else:
+        train_idx, test_idx = np.arange(n), np.arange(0)
+    if d.standardize:
+        std = jaxperc.data.fit_standardizer(
+            ds.x[train_idx], feature_names=ds.feature_names
+        )
+        mean, scale = np.asarray(std.mean), np.asarray(std.scale)
+    else:
+        mean, scale = np.zeros(ds.n_features), np.ones(ds.n_features)
+    x = (ds.x - mean) / scale
+    targets = ds.targets()
+    y_train = ds.y[train_idx]
+    weights = None
+    axes: dict[str, Any] = {name: list(values) for name, values in s.axes}
+    if columns:
+        axes["class"] = columns
+    if s.fold is not None:
+        weights = jaxperc.data.kfold_weights(
+            y_train, s.fold, seed=d.split_seed, stratify=d.stratify
+        ).T
+        axes["fold"] = list(range(s.fold))
+    if s.bootstrap is not None:
+        weights = jaxperc.data.bootstrap_weights(
+            len(train_idx), s.bootstrap, seed=d.split_seed
+        ).T
+        axes["resample"] = list(range(s.bootstrap))
+    if not axes:
+        axes["seed"] = [t.seed]
+    grid = training.make_grid(**axes)
+    kwargs = grid.kwargs
+    hparams = dict(t.optimizer_kwargs)
+    hparams.update(kwargs.pop("optimizer_kwargs", {}))
+    for name, value in (("seed", t.seed), ("learning_rate", t.learning_rate)):
+        kwargs.setdefault(name, value)
+    kwargs.setdefault("l2", t.l2)
+    kwargs.update(
+        x=x[train_idx],
+        y=targets[train_idx],
+        weights=weights,
+        loss=t.loss,
+        activation=config.model.activation,
+        grad=t.grad,
+        optimizer=t.optimizer,
+        optimizer_kwargs=hparams or None,
+        schedule=t.schedule,
+        schedule_kwargs=dict(t.schedule_kwargs) or None,
+        max_epochs=t.max_epochs,
+        tol=t.tol,
+        patience=t.patience,
+        gtol=t.gtol,
+        batch_size=t.batch_size,
+        data_seed=t.data_seed,
+        init=config.model.init,
+        init_scale=config.model.init_scale,
+        dtype=t.dtype,
+        record_accuracy=t.record_accuracy,
+    )
+    return Problem(
+        ds, x, targets, train_idx, test_idx, mean, scale, positive, negative,
+        weights, grid, kwargs,
+    )  # fmt: skip
+
+
+class _Checkpointer:
+    """The train_many callback: progress, checkpoints, and a clean stop on request."""
+
+    def __init__(self, path: Path, every: float, progress, stop: threading.Event):
+        self.path, self.every, self.progress, self.stop = path, every, progress, stop
+        self.last = None  # time of the last save
+        self.saved = False
+
+    def __call__(self, p: training.Progress) -> None:
+        now = time.monotonic()
+        stop = self.stop.is_set()
+        save = stop or self.last is None or now - self.last >= self.every
+        if jax.process_count() > 1:  # a checkpoint gathers from every process, so
+            # process 0 decides for all (its Ctrl-C stops them all)
+            flags = multihost_utils.broadcast_one_to_all(np.array([save, stop]))
+            save, stop = bool(flags[0]), bool(flags[1])
+        if save:
+            training.save_run_state(self.path, p.checkpoint())
+            self.last, self.saved = now, True
+        if self.progress is not None:
+            self.progress(p)
+        if stop:
+            raise KeyboardInterrupt
+
+
+def run_experiment(
+    config: Config,
+    out_dir: str | Path,
+    *,
+    progress: Callable[[training.Progress], Any] | None = None,
+    resume: bool = False,
+    command: list[str] | None = None,
+    stop: threading.Event | None = None,
+) -> RunResult:
+    """Train the config's grid and write the run folder ``out_dir``.
+
+    Args:
+      config: a validated :class:`~jaxperc.config.Config`.
+      out_dir: the run folder: new (or empty) unless ``resume``.
+      progress: called with each :class:`jaxperc.Progress` between chunks.
+      resume: continue the run in ``out_dir`` from its ``checkpoint.npz``.
+      command: the command line, recorded in ``run.json``.
+      stop: when set, the run saves a checkpoint at the next chunk boundary and
+        raises ``KeyboardInterrupt`` (run.json then says "interrupted").
+
+    Returns:
+      A :class:`RunResult` (folder, summary, TrainResult, Problem).
+    """
+    run_dir = Path(out_dir)
+    problem = prepare(config)
+    state, created = None, False
+    if resume:
+        info = runio.read_run_json(run_dir)
+        if info.get("status") == "completed":
+            raise JaxpercError(
+                f"{run_dir}: run already completed; nothing to resume (start a new "
+                "run with jaxperc run CONFIG)"
+            )
+        if (run_dir / runio.CHECKPOINT).exists():
+            state = training.load_run_state(run_dir / runio.CHECKPOINT)
+        runio.update_run_json(run_dir, status="running", resumed=runio.now())
+    else:
+        created = runio.create_run_dir(run_dir)
+        runio.write_text(run_dir / runio.CONFIG, runio.config_text(config))
+        runio.write_json(run_dir / runio.RUN, runio.run_info(command or []))
+    callback = _Checkpointer(
+        run_dir / runio.CHECKPOINT,
+        config.output.checkpoint_every,
+        progress,
+        stop or threading.Event(),
+    )
+    try:
+        result = training.train_many(
+            **problem.kwargs, callback=callback, resume=state, mesh="auto"
+        )
+    except KeyboardInterrupt:
+        runio.update_run_json(run_dir, status="interrupted", ended=runio.now())
+        raise
+    except JaxpercError as err:
+        if not resume and not callback.saved and created:
+            runio.remove_run_dir(run_dir)  # nothing ran: leave no folder behind
+        else:
+            runio.update_run_json(run_dir, status="failed", error=str(err))
+        raise
+    except BaseException as err:
+        runio.update_run_json(
+            run_dir, status="failed", ended=runio.now(), error=repr(err)
+        )
+        raise
+    summary = summarize(config, problem, result)
+    runio.write_results(run_dir, config, problem, result, summary)
+    if config.output.plots:
+        from jaxperc.experiment import plots
+
+        if plots.available():
+            plots.plot_run(run_dir / "plots", config, problem, result, summary)
+    (run_dir / runio.CHECKPOINT).unlink(missing_ok=True)
+    runio.update_run_json(run_dir, status="completed", ended=runio.now())
+    return RunResult(run_dir, summary, result, problem)
+
+
+__all__ = ["Problem", "RunResult", "load_data", "prepare", "run_experiment"]

@@ -1,0 +1,127 @@
+"""Argument checks at the edge of the training API, each failing with one clear line.
+
+Traced code never checks anything; everything here runs on the host, before jit.
+"""
+
+from collections.abc import Iterable
+from typing import Any
+
+import numpy as np
+
+from jaxperc.errors import JaxpercError, unknown_choice
+
+
+def check_choice(name: str, value: Any, allowed: Iterable[str]) -> None:
+    """Raise unless ``value`` is one of ``allowed`` (with a did-you-mean hint)."""
+    allowed = tuple(allowed)
+    if value not in allowed:
+        raise JaxpercError(unknown_choice(name, value, allowed))
+
+
+def check_positive_int(name: str, value: Any) -> None:
+    if isinstance(value, bool) or not isinstance(value, int | np.integer) or value < 1:
+        raise JaxpercError(f"{name}={value!r} must be a positive integer")
+
+
+def _finite(name: str, a: np.ndarray) -> None:
+    bad = ~np.isfinite(a)
+    if bad.any():
+        where = np.argwhere(bad)[0]
+        raise JaxpercError(
+            f"{name} has a non-finite value ({a[tuple(where)]}) at index "
+            f"{tuple(int(i) for i in where)}; remove or impute it first"
+        )
+
+
+def check_data(x, y, weights, dtype):
+    """Host copies of the data, checked.  → x [n, d], targets [n, K], weights [n, F]."""
+    x = np.asarray(x)
+    if x.ndim != 2 or x.shape[0] < 1 or x.shape[1] < 1:
+        raise JaxpercError(f"x must have shape [n, d] with n, d ≥ 1, got {x.shape}")
+    if not np.issubdtype(x.dtype, np.number):
+        raise JaxpercError(f"x must be numeric, got dtype {x.dtype}")
+    x = x.astype(dtype)
+    _finite("x", x)
+    n = x.shape[0]
+    y = np.asarray(y)
+    if y.ndim not in (1, 2) or y.shape[0] != n:
+        raise JaxpercError(
+            f"y must have shape [n] or [n, K] with n = {n} (the rows of x), "
+            f"got {y.shape}"
+        )
+    if not np.issubdtype(y.dtype, np.number) and y.dtype != bool:
+        raise JaxpercError(
+            f"y must hold numbers in [0, 1], got dtype {y.dtype}; map labels to 0/1 "
+            "first (jaxperc.data does that for CSV files)"
+        )
+    y = y.astype(dtype).reshape(n, -1)
+    _finite("y", y)
+    if y.min() < 0 or y.max() > 1:
+        bad = y[(y < 0) | (y > 1)][0]
+        raise JaxpercError(
+            f"y must hold targets in [0, 1], found {bad}; map class labels to 0/1 "
+            "(one column per class for one-vs-rest)"
+        )
+    if weights is None:
+        return x, y, None
+    w = np.asarray(weights)
+    if w.ndim not in (1, 2) or w.shape[0] != n:
+        raise JaxpercError(
+            f"weights must have shape [n] or [n, F] with n = {n}, got {w.shape}"
+        )
+    w = w.astype(dtype).reshape(n, -1)
+    _finite("weights", w)
+    if w.min() < 0:
+        raise JaxpercError(f"weights must be ≥ 0, found {w.min()}")
+    return x, y, w
+
+
+def model_count(per_model_args: dict[str, Any]) -> int:
+    """M: the common length of the per-model arguments given as arrays (else 1)."""
+    lengths = {
+        k: np.shape(v)[0]
+        for k, v in per_model_args.items()
+        if v is not None and np.ndim(v) > 0
+    }
+    for k, v in per_model_args.items():
+        if v is not None and np.ndim(v) > 1:
+            raise JaxpercError(
+                f"{k} must be a scalar or a 1-D array [M], got {np.shape(v)}"
+            )
+    if len(set(lengths.values())) > 1:
+        listed = ", ".join(f"{k}: {n}" for k, n in lengths.items())
+        raise JaxpercError(
+            f"per-model arguments disagree on the number of models ({listed}); "
+            "give each as a scalar or an array of the same length M "
+            "(jaxperc.grid builds them for a cartesian product)"
+        )
+    m = next(iter(lengths.values()), 1)
+    if m < 1:
+        raise JaxpercError("there must be at least one model (got empty arrays)")
+    return m
+
+
+def per_model(
+    name, value, m, dtype, *, positive=False, nonnegative=False, below=None
+) -> np.ndarray:
+    """Broadcast a scalar or [M] argument to an [M] array and check its values."""
+    a = np.broadcast_to(np.asarray(value), (m,))
+    if np.issubdtype(np.dtype(dtype), np.integer):
+        if not (np.issubdtype(a.dtype, np.integer) or a.dtype == bool):
+            raise JaxpercError(f"{name} must hold integers, got {a.dtype}")
+        if below is not None and (a.min() < 0 or a.max() >= below):
+            raise JaxpercError(
+                f"{name} must be in 0..{below - 1}, got values {a.min()}..{a.max()}"
+            )
+        return a.astype(dtype)
+    try:
+        a = a.astype(dtype)
+    except (TypeError, ValueError):
+        raise JaxpercError(f"{name}={value!r} must be a number") from None
+    if not np.isfinite(a).all():
+        raise JaxpercError(f"{name} must be finite, got {value!r}")
+    if positive and (a <= 0).any():
+        raise JaxpercError(f"{name} must be > 0, got {a[a <= 0][0]}")
+    if nonnegative and (a < 0).any():
+        raise JaxpercError(f"{name} must be ≥ 0, got {a[a < 0][0]}")
+    return a

@@ -1,0 +1,159 @@
+"""The cost and hand-derived gradient of M models over shared rows, as matrix products.
+
+This is :func:`jaxperc.grads.manual_grad` for a batch of models: the data set is
+shared, each model picks its target and weight column, and the rows go through in
+blocks so the [M, rows] intermediates stay in cache. The compiled loop calls
+:func:`objective_terms` once per epoch (or per mini-batch): the data terms plus the
+L2 penalty.
+"""
+
+from typing import NamedTuple
+
+import jax
+import jax.numpy as jnp
+
+from jaxperc.core.activations import get_activation
+from jaxperc.core.losses import get_loss
+from jaxperc.core.model import Params
+from jaxperc.training.state import Data, Spec, State
+
+
+class Terms(NamedTuple):
+    """Sums over a set of rows, per model (all [M] except grads)."""
+
+    cost: jax.Array
+    grads: Params  # w [M, d], b [M]
+    errors: jax.Array  # Σ vᵢ [class(ŷᵢ) ≠ class(yᵢ)] (unnormalised)
+    accuracy: jax.Array  # Σ cᵢ [class(ŷᵢ) = class(yᵢ)]
+
+
+def _columns(table, index):
+    """Per-model columns of a [rows, K] table as [M, rows] ([1, rows] if K = 1)."""
+    return table[:, 0][None, :] if table.shape[1] == 1 else table[:, index].T
+
+
+def batched_terms(
+    spec: Spec, params: Params, x, targets, weights, scale, target_index, weight_index
+) -> Terms:
+    """Cost, gradient and counts of M models on one block of rows.
+
+    With ``spec.grad == "manual"`` this is the batched form of
+    :func:`jaxperc.grads.manual_grad`, written as matrix products so the
+    [M, rows] intermediates stay the only large arrays: Z = W Xᵀ + b,
+    δ = c ⊙ ∂l/∂z, ∂C/∂W = δ X, ∂C/∂b = Σ_rows δ. With ``"autodiff"`` the
+    gradient is ``jax.grad`` of the same cost instead (models are independent, so
+    the gradient of their summed costs is each model's own gradient). Models come
+    first in the [M, rows] layout: on a CPU it streams rows contiguously, which
+    measured about 1.5× faster than [rows, M].
+
+    Args:
+      params: w [M, d], b [M]. x: [B, d]. targets: [B, K]. weights: [B, F] or None
+        (then every row counts 1). scale: [M], 1/Σv over the rows of each model's
+        cost. target_index, weight_index: [M] int columns of each model.
+    """
+    act = get_activation(spec.activation)
+    loss = get_loss(spec.loss, spec.activation)
+    y = _columns(targets, target_index)  # [M, B] or [1, B]
+    v = None if weights is None else _columns(weights, weight_index)
+    scale = scale[:, None]  # ∂C/∂lᵢ = vᵢ · scale per model
+
+    def weighted(a):  # vᵢ · a (1 · a without weights: no [M, B] array of ones)
+        return a if v is None else v * a
+
+    def block_cost(p):
+        z = p.w @ x.T + p.b[:, None]  # zᵢ = xᵢ·w + b, [M, B]
+        y_hat = act.fn(z)
+        # scale after the sum: a broadcast scale inside it costs an [M, B] array
+        losses = weighted(loss.per_sample(z, y_hat, y))
+        return jnp.sum(losses, axis=1) * scale[:, 0], (z, y_hat)
+
+    if spec.grad == "autodiff":
+
+        def summed(p):
+            cost, aux = block_cost(p)
+            return jnp.sum(cost), (cost, aux)
+
+        (_, (cost, (z, y_hat))), grads = jax.value_and_grad(summed, has_aux=True)(
+            params
+        )
+    else:
+        cost, (z, y_hat) = block_cost(params)
+        # δᵢ = cᵢ · ∂lᵢ/∂ŷᵢ · ∂ŷᵢ/∂zᵢ
+        d = scale * weighted(loss.derivative_z(z, y, act))
+        grads = Params(w=d @ x, b=jnp.sum(d, axis=1))  # ∂zᵢ/∂w = xᵢ, ∂zᵢ/∂b = 1
+    if spec.activation == "step" or spec.record_accuracy:
+        right = ((y_hat >= 0.5) == (y >= 0.5)).astype(z.dtype)
+        errors = jnp.sum(weighted(1.0 - right), axis=1)
+        accuracy = jnp.sum(weighted(right), axis=1) * scale[:, 0]
+    else:  # not needed: skip two more passes over the [M, rows] block
+        errors = accuracy = jnp.zeros_like(cost)
+    return Terms(cost=cost, grads=grads, errors=errors, accuracy=accuracy)
+
+
+def data_terms(
+    spec: Spec, params: Params, data: Data, state: State, block_rows: int | None = None
+) -> Terms:
+    """:func:`batched_terms` over all rows of ``data``, in blocks of ``block_rows``.
+
+    Blocking keeps each [rows, M] intermediate in cache on a CPU, where a single
+    [n, M] pass is limited by memory bandwidth. Sums are accumulated block by block.
+    """
+    n = data.x.shape[0]
+    if data.weights is None:
+        scale = jnp.full(state.epochs.shape, 1.0 / n, data.x.dtype)
+    else:  # a model whose rows all weigh 0 here gets a zero gradient, not NaN
+        sums = data.weight_sums[state.weight_index]
+        scale = jnp.where(sums > 0, 1.0 / jnp.where(sums > 0, sums, 1.0), 0.0)
+
+    def terms(start, size):
+        def sl(a):
+            return jax.lax.dynamic_slice_in_dim(a, start, size)
+
+        w = None if data.weights is None else sl(data.weights)
+        return batched_terms(
+            spec,
+            params,
+            sl(data.x),
+            sl(data.targets),
+            w,
+            scale,
+            state.target_index,
+            state.weight_index,
+        )
+
+    block = min(block_rows or n, n)
+    n_blocks, tail = divmod(n, block)
+    if n_blocks == 1 and tail == 0:
+        return terms(0, n)
+    # the loop carries only the sums that are used: every carried leaf costs an
+    # extra small kernel per block
+    counts = spec.activation == "step" or spec.record_accuracy
+
+    def used(t: Terms):
+        return t if counts else (t.cost, t.grads)
+
+    def add(a, b):
+        return jax.tree.map(jnp.add, a, b)
+
+    total = jax.lax.fori_loop(
+        1,
+        n_blocks,
+        lambda i, acc: add(acc, used(terms(i * block, block))),
+        used(terms(0, block)),
+    )
+    if tail:
+        total = add(total, used(terms(n_blocks * block, tail)))
+    if counts:
+        return total
+    zeros = jnp.zeros_like(total[0])
+    return Terms(cost=total[0], grads=total[1], errors=zeros, accuracy=zeros)
+
+
+def objective_terms(spec: Spec, params: Params, data: Data, state: State) -> Terms:
+    """Cost and gradient plus the L2 penalty (l2/2)·‖w‖², whose gradient is l2·w."""
+    t = data_terms(spec, params, data, state, spec.block_rows)
+    l2 = state.l2[:, None]
+    return t._replace(
+        cost=t.cost + 0.5 * state.l2 * jnp.sum(params.w**2, axis=1),
+        grads=t.grads._replace(w=t.grads.w + l2 * params.w),
+    )
