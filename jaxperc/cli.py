@@ -60,7 +60,7 @@ def _graceful_sigint(stop: threading.Event):
 
 
 def cmd_run(args) -> int:
-    from jaxperc.experiment import rundir as runio
+    from jaxperc.experiment import rundir
     from jaxperc.experiment.config import load_config
     from jaxperc.experiment.progress import ProgressBar
     from jaxperc.experiment.run import run_experiment
@@ -72,9 +72,9 @@ def cmd_run(args) -> int:
                 "continues with the config saved in its folder"
             )
         run_dir = Path(args.resume)
-        if not (run_dir / runio.CONFIG).exists():
-            raise JaxpercError(f"{run_dir}: not a run folder (no {runio.CONFIG})")
-        config = load_config(run_dir / runio.CONFIG)
+        if not (run_dir / rundir.CONFIG).exists():
+            raise JaxpercError(f"{run_dir}: not a run folder (no {rundir.CONFIG})")
+        config = load_config(run_dir / rundir.CONFIG)
     else:
         if not args.config:
             raise ConfigError("jaxperc run needs a CONFIG file (or --resume RUNDIR)")
@@ -82,7 +82,7 @@ def cmd_run(args) -> int:
         if args.out:
             run_dir = Path(args.out)
         else:
-            run_dir = runio.fresh_run_path(
+            run_dir = rundir.fresh_run_path(
                 config.output.dir, args.name or Path(args.config).stem
             )
     setup_cache(not args.no_cache)
@@ -136,9 +136,9 @@ def _run_worker(config, args) -> int:
 
 
 def cmd_predict(args) -> int:
-    from jaxperc.experiment import rundir as runio
+    from jaxperc.experiment import rundir
 
-    params = runio.read_params(Path(args.run_dir))
+    params = rundir.read_params(Path(args.run_dir))
     w, b = params["w"], params["b"]
     if args.model == "best":
         m = int(params["best"])
@@ -155,17 +155,17 @@ def cmd_predict(args) -> int:
     if args.output and Path(args.output).exists() and not args.force:
         raise JaxpercError(f"{args.output} already exists; add --force to overwrite")
     names = [str(n) for n in params["feature_names"]]
-    x = runio.read_features(args.input, names)
-    z = (x - params["mean"]) / params["scale"]
+    x = rundir.read_features(args.input, names)
+    z = jaxperc.data.Standardizer(params["mean"], params["scale"]).apply(x)
     with _x64(str(w.dtype)):
         model = core.Params(w[m], b[m])
         prob = np.asarray(
             core.forward(model, z.astype(w.dtype), activation=str(params["activation"]))
         )
     classes = np.where(prob >= 0.5, params["positive"][m], params["negative"][m])
-    text = runio.predictions_csv(prob.astype(np.float64), [str(c) for c in classes])
+    text = rundir.predictions_csv(prob.astype(np.float64), [str(c) for c in classes])
     if args.output:
-        runio.write_text(Path(args.output), text)
+        rundir.write_text(Path(args.output), text)
         print(f"wrote {len(prob)} predictions of model {m} to {args.output}")
     else:
         sys.stdout.write(text)

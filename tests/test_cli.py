@@ -224,9 +224,9 @@ def tiny_run(tmp_path_factory):
 
 def test_predict_writes_probability_and_class(tiny_run, tmp_path, capsys):
     capsys.readouterr()
-    from jaxperc.experiment import rundir as runio
+    from jaxperc.experiment import rundir
 
-    params = runio.read_params(tiny_run)
+    params = rundir.read_params(tiny_run)
     rows = np.array([[0.0, 1.0], [2.0, -1.0], [-3.0, 0.5]])
     csv = tmp_path / "in.csv"
     csv.write_text("x2,x1,other\n" + "".join(f"{b},{a},z\n" for a, b in rows))
@@ -338,8 +338,13 @@ def test_mismatched_checkpoint_is_refused(tmp_path, capsys):
 
     problem = prepare(config_from_dict({"train": {"max_epochs": 64, "tol": 0.0}}))
     states = []
-    jaxperc.train_many(
-        **problem.kwargs, callback=lambda p: states.append(p.checkpoint())
+    rows = problem.train_idx
+    jaxperc.train_models(
+        problem.x[rows],
+        problem.targets[rows],
+        problem.per_model,
+        problem.options,
+        callback=lambda p: states.append(p.checkpoint()),
     )
     jaxperc.save_run_state(run_dir / "checkpoint.npz", states[0])
     (run_dir / "params.npz").unlink()

@@ -30,6 +30,11 @@ class Standardizer(NamedTuple):
         """Standardises ``x`` [n, d] or [d]; see :func:`apply_standardizer`."""
         return apply_standardizer(self, x)
 
+    @classmethod
+    def identity(cls, n_features: int) -> Standardizer:
+        """The standardizer that changes nothing (mean 0, scale 1): for raw inputs."""
+        return cls(np.zeros(n_features), np.ones(n_features))
+
 
 def fit_standardizer(
     x: np.ndarray,

@@ -63,7 +63,7 @@ def decision_boundary(
         np.linspace(lo[1] - pad[1], hi[1] + pad[1], 200),
     )
     grid = np.column_stack([g0.ravel(), g1.ravel()])
-    z = (grid - problem.mean) / problem.scale
+    z = problem.standardizer.apply(grid)
     w = np.asarray(params.w)
     prob = np.asarray(
         core.forward(params, z.astype(w.dtype), activation=activation)
@@ -100,7 +100,7 @@ def heatmap(path: Path, values: np.ndarray, axes: dict, metric: str) -> None:
     fig.savefig(path, dpi=110)
 
 
-def plot_run(plots_dir: Path, config, problem, result, summary) -> list[Path]:
+def plot_run(plots_dir: Path, problem, result, summary, activation: str) -> list[Path]:
     """Draw every figure that fits this run; returns the files written."""
     plots_dir = Path(plots_dir)
     plots_dir.mkdir(exist_ok=True)
@@ -112,7 +112,7 @@ def plot_run(plots_dir: Path, config, problem, result, summary) -> list[Path]:
         label = summary["best"].get("class")
         title = f"best model {best}" + (f": {label} vs rest" if label else "")
         written.append(plots_dir / "boundary.png")
-        decision_boundary(written[-1], problem, params, config.model.activation, title)
+        decision_boundary(written[-1], problem, params, activation, title)
     swept = {k: v for k, v in problem.grid.axes.items() if len(v) > 1}
     if len(swept) == 2:
         metric = summary["metric"]

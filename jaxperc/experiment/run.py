@@ -4,7 +4,7 @@
 the standardizer on the training rows, building the sweep grid) without touching the
 disk, so every mistake surfaces before a run folder exists. :func:`run_experiment`
 then trains the whole grid as ONE ``jaxperc.train_many`` call, checkpointing between
-compiled chunks, and writes the run folder (:mod:`jaxperc.runio`).
+compiled chunks, and writes the run folder (:mod:`jaxperc.rundir`).
 """
 
 import dataclasses
@@ -22,7 +22,7 @@ from jax.experimental import multihost_utils
 import jaxperc.data
 from jaxperc import training
 from jaxperc.errors import ConfigError, JaxpercError
-from jaxperc.experiment import rundir as runio
+from jaxperc.experiment import rundir
 from jaxperc.experiment.config import Config
 from jaxperc.experiment.summary import summarize
 
@@ -35,13 +35,21 @@ class Problem(NamedTuple):
     targets: np.ndarray  # [n, K] 0/1 target columns
     train_idx: np.ndarray  # [n_train] rows used for training
     test_idx: np.ndarray  # [n_test] held-out rows (may be empty)
-    mean: np.ndarray  # [d] standardizer shift (0 when not standardising)
-    scale: np.ndarray  # [d] standardizer scale (1 when not standardising)
+    standardizer: jaxperc.data.Standardizer  # identity when not standardising
     positive: tuple[str, ...]  # [K] name of class "1" of each target column
     negative: tuple[str, ...]  # [K] name of class "0" of each target column
     weights: np.ndarray | None  # [n_train, F] fold masks / bootstrap counts
     grid: training.Grid
-    kwargs: dict[str, Any]  # keyword arguments of train_many (x, y included)
+    per_model: training.PerModel  # what each of the grid's models varies
+    options: training.TrainOptions  # what they share
+
+    def model_columns(self) -> tuple[np.ndarray, np.ndarray]:
+        """[M] target column and [M] weights column of each model."""
+        m = self.grid.size
+        ti, wi = self.per_model.target_index, self.per_model.weight_index
+        ti = np.broadcast_to(np.asarray(0 if ti is None else ti), (m,))
+        wi = np.broadcast_to(np.asarray(0 if wi is None else wi), (m,))
+        return ti.astype(int), wi.astype(int)
 
 
 class RunResult(NamedTuple):
@@ -146,19 +154,16 @@ def prepare(config: Config) -> Problem:
         std = jaxperc.data.fit_standardizer(
             ds.x[train_idx], feature_names=ds.feature_names
         )
-        mean, scale = np.asarray(std.mean), np.asarray(std.scale)
     else:
-        mean, scale = np.zeros(ds.n_features), np.ones(ds.n_features)
-    x = (ds.x - mean) / scale
-    targets = ds.targets()
-    y_train = ds.y[train_idx]
+        std = jaxperc.data.Standardizer.identity(ds.n_features)
+    x = std.apply(ds.x)
     weights = None
     axes: dict[str, Any] = {name: list(values) for name, values in s.axes}
     if columns:
         axes["class"] = columns
     if s.fold is not None:
         weights = jaxperc.data.kfold_weights(
-            y_train, s.fold, seed=d.split_seed, stratify=d.stratify
+            ds.y[train_idx], s.fold, seed=d.split_seed, stratify=d.stratify
         ).T
         axes["fold"] = list(range(s.fold))
     if s.bootstrap is not None:
@@ -169,23 +174,24 @@ def prepare(config: Config) -> Problem:
     if not axes:
         axes["seed"] = [t.seed]
     grid = training.make_grid(**axes)
-    kwargs = grid.kwargs
-    hparams = dict(t.optimizer_kwargs)
-    hparams.update(kwargs.pop("optimizer_kwargs", {}))
-    for name, value in (("seed", t.seed), ("learning_rate", t.learning_rate)):
-        kwargs.setdefault(name, value)
-    kwargs.setdefault("l2", t.l2)
-    kwargs.update(
-        x=x[train_idx],
-        y=targets[train_idx],
-        weights=weights,
+    per_model = grid.per_model(seed=t.seed, learning_rate=t.learning_rate, l2=t.l2)
+    return Problem(
+        ds, x, ds.targets(), train_idx, test_idx, std, positive, negative,
+        weights, grid, per_model, train_options(config),
+    )  # fmt: skip
+
+
+def train_options(config: Config) -> training.TrainOptions:
+    """The choices of a config that every model of its grid shares."""
+    t = config.train
+    return training.TrainOptions(
         loss=t.loss,
         activation=config.model.activation,
         grad=t.grad,
         optimizer=t.optimizer,
-        optimizer_kwargs=hparams or None,
+        optimizer_kwargs=dict(t.optimizer_kwargs),
         schedule=t.schedule,
-        schedule_kwargs=dict(t.schedule_kwargs) or None,
+        schedule_kwargs=dict(t.schedule_kwargs),
         max_epochs=t.max_epochs,
         tol=t.tol,
         patience=t.patience,
@@ -197,10 +203,6 @@ def prepare(config: Config) -> Problem:
         dtype=t.dtype,
         record_accuracy=t.record_accuracy,
     )
-    return Problem(
-        ds, x, targets, train_idx, test_idx, mean, scale, positive, negative,
-        weights, grid, kwargs,
-    )  # fmt: skip
 
 
 class _Checkpointer:
@@ -255,52 +257,63 @@ def run_experiment(
     problem = prepare(config)
     state, created = None, False
     if resume:
-        info = runio.read_run_json(run_dir)
+        info = rundir.read_run_json(run_dir)
         if info.get("status") == "completed":
             raise JaxpercError(
                 f"{run_dir}: run already completed; nothing to resume (start a new "
                 "run with jaxperc run CONFIG)"
             )
-        if (run_dir / runio.CHECKPOINT).exists():
-            state = training.load_run_state(run_dir / runio.CHECKPOINT)
-        runio.update_run_json(run_dir, status="running", resumed=runio.now())
+        if (run_dir / rundir.CHECKPOINT).exists():
+            state = training.load_run_state(run_dir / rundir.CHECKPOINT)
+        rundir.update_run_json(run_dir, status="running", resumed=rundir.now())
     else:
-        created = runio.create_run_dir(run_dir)
-        runio.write_text(run_dir / runio.CONFIG, runio.config_text(config))
-        runio.write_json(run_dir / runio.RUN, runio.run_info(command or []))
+        created = rundir.create_run_dir(run_dir)
+        rundir.write_text(run_dir / rundir.CONFIG, rundir.config_text(config))
+        rundir.write_json(run_dir / rundir.RUN, rundir.run_info(command or []))
     callback = _Checkpointer(
-        run_dir / runio.CHECKPOINT,
+        run_dir / rundir.CHECKPOINT,
         config.output.checkpoint_every,
         progress,
         stop or threading.Event(),
     )
     try:
-        result = training.train_many(
-            **problem.kwargs, callback=callback, resume=state, mesh="auto"
+        rows = problem.train_idx
+        result = training.train_models(
+            problem.x[rows],
+            problem.targets[rows],
+            problem.per_model,
+            problem.options,
+            weights=problem.weights,
+            callback=callback,
+            resume=state,
+            mesh="auto",
         )
     except KeyboardInterrupt:
-        runio.update_run_json(run_dir, status="interrupted", ended=runio.now())
+        rundir.update_run_json(run_dir, status="interrupted", ended=rundir.now())
         raise
     except JaxpercError as err:
         if not resume and not callback.saved and created:
-            runio.remove_run_dir(run_dir)  # nothing ran: leave no folder behind
+            rundir.remove_run_dir(run_dir)  # nothing ran: leave no folder behind
         else:
-            runio.update_run_json(run_dir, status="failed", error=str(err))
+            rundir.update_run_json(run_dir, status="failed", error=str(err))
         raise
     except BaseException as err:
-        runio.update_run_json(
-            run_dir, status="failed", ended=runio.now(), error=repr(err)
+        rundir.update_run_json(
+            run_dir, status="failed", ended=rundir.now(), error=repr(err)
         )
         raise
-    summary = summarize(config, problem, result)
-    runio.write_results(run_dir, config, problem, result, summary)
+    activation = config.model.activation
+    summary = summarize(
+        problem, result, activation=activation, metric=config.output.metric
+    )
+    rundir.write_results(run_dir, problem, result, summary, activation)
     if config.output.plots:
         from jaxperc.experiment import plots
 
         if plots.available():
-            plots.plot_run(run_dir / "plots", config, problem, result, summary)
-    (run_dir / runio.CHECKPOINT).unlink(missing_ok=True)
-    runio.update_run_json(run_dir, status="completed", ended=runio.now())
+            plots.plot_run(run_dir / "plots", problem, result, summary, activation)
+    (run_dir / rundir.CHECKPOINT).unlink(missing_ok=True)
+    rundir.update_run_json(run_dir, status="completed", ended=rundir.now())
     return RunResult(run_dir, summary, result, problem)
 
 

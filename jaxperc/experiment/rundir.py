@@ -167,22 +167,20 @@ def write_metrics(path: Path, result) -> None:
     atomic_write(path, write)
 
 
-def write_params(path: Path, config: Config, problem, result, best: int) -> None:
+def write_params(path: Path, problem, result, best: int, activation: str) -> None:
     """Parameters and the preprocessing they need, loadable without pickle."""
-    ti = np.broadcast_to(
-        np.asarray(problem.kwargs.get("target_index", 0)), (problem.grid.size,)
-    ).astype(np.int64)
+    ti, _ = problem.model_columns()
     arrays = {
         "w": np.asarray(result.params.w),
         "b": np.asarray(result.params.b),
-        "mean": np.asarray(problem.mean, np.float64),
-        "scale": np.asarray(problem.scale, np.float64),
+        "mean": np.asarray(problem.standardizer.mean, np.float64),
+        "scale": np.asarray(problem.standardizer.scale, np.float64),
         "feature_names": np.asarray(problem.dataset.feature_names, dtype=str),
         "classes": np.asarray(problem.dataset.classes, dtype=str),
         "target_index": ti,
         "positive": np.asarray(problem.positive, dtype=str)[ti],
         "negative": np.asarray(problem.negative, dtype=str)[ti],
-        "activation": np.asarray(config.model.activation),
+        "activation": np.asarray(activation),
         "best": np.int64(best),
     }
     for name, values in problem.grid.labels.items():
@@ -206,11 +204,14 @@ def read_params(run_dir: Path) -> dict[str, np.ndarray]:
         raise JaxpercError(f"{path}: unreadable ({err})") from None
 
 
-def write_results(run_dir: Path, config: Config, problem, result, summary) -> None:
+def write_results(run_dir: Path, problem, result, summary, activation: str) -> None:
+    """metrics.csv, summary.json and params.npz of a finished run."""
     run_dir = Path(run_dir)
     write_metrics(run_dir / METRICS, result)
     write_json(run_dir / SUMMARY, summary)
-    write_params(run_dir / PARAMS, config, problem, result, summary["best"]["model"])
+    write_params(
+        run_dir / PARAMS, problem, result, summary["best"]["model"], activation
+    )
 
 
 def read_features(path: str | Path, feature_names: list[str]) -> np.ndarray:

@@ -17,15 +17,6 @@ from jaxperc import core
 GROUPING_AXES = ("seed", "fold", "resample")  # averaged over in the summary groups
 
 
-def _model_columns(problem) -> tuple[np.ndarray, np.ndarray]:
-    """[M] target column and [M] weights column of each model."""
-    m = problem.grid.size
-    kw = problem.kwargs
-    ti = np.broadcast_to(np.asarray(kw.get("target_index", 0)), (m,))
-    wi = np.broadcast_to(np.asarray(kw.get("weight_index", 0)), (m,))
-    return ti.astype(int), wi.astype(int)
-
-
 def probabilities(problem, params: core.Params, rows, activation):
     """[M, len(rows)] forward outputs of every model on the given rows."""
     x = np.asarray(problem.x[rows], dtype=np.asarray(params.w).dtype)
@@ -36,7 +27,7 @@ def probabilities(problem, params: core.Params, rows, activation):
 def _accuracies(problem, result, activation) -> tuple[np.ndarray, np.ndarray]:
     """[M] test accuracy (held-out fold or test split; NaN without one)."""
     m = problem.grid.size
-    ti, wi = _model_columns(problem)
+    ti, wi = problem.model_columns()
     test = np.full(m, np.nan)
     if "fold" in problem.grid.axes:
         rows = problem.train_idx
@@ -86,9 +77,15 @@ def best_model(metric: str, cost, train_acc, test_acc) -> int:
     return int(np.lexsort((np.arange(len(cost)), cost, -acc))[0])
 
 
-def summarize(config, problem, result) -> dict[str, Any]:
-    """The per-model table, the best model, group means and notes (JSON-ready)."""
-    activation = config.model.activation
+def summarize(problem, result, *, activation: str, metric: str) -> dict[str, Any]:
+    """The per-model table, the best model, group means and notes (JSON-ready).
+
+    Args:
+      problem: the run's :class:`~jaxperc.experiment.run.Problem`.
+      result: its :class:`~jaxperc.training.TrainResult`.
+      activation: the models' activation (for their outputs on held-out rows).
+      metric: what picks the best model (``output.metric``).
+    """
     train_acc, test_acc = _accuracies(problem, result, activation)
     cost = np.asarray(result.cost, np.float64)
     m = problem.grid.size
@@ -107,11 +104,11 @@ def summarize(config, problem, result) -> dict[str, Any]:
                 "stop_reason": str(result.stop_reason[i]),
             }
         )
-    best = best_model(config.output.metric, cost, train_acc, test_acc)
+    best = best_model(metric, cost, train_acc, test_acc)
     summary = {
         "n_models": m,
         "axes": {k: [_clean(v) for v in vals] for k, vals in problem.grid.axes.items()},
-        "metric": config.output.metric,
+        "metric": metric,
         "best": models[best],
         "groups": _groups(problem, cost, train_acc, test_acc, result),
         "models": models,
@@ -161,7 +158,7 @@ def _one_vs_rest(problem, params, activation) -> dict[str, Any]:
         if rows_test.size
         else None
     )
-    _, wi = _model_columns(problem)
+    _, wi = problem.model_columns()
     out = []
     for key, idx in sets.items():
         ix = np.asarray(idx)
@@ -186,7 +183,7 @@ def _one_vs_rest(problem, params, activation) -> dict[str, Any]:
 
 def _notes(problem, best: dict, result, test_acc) -> list[str]:
     notes = []
-    ti, _ = _model_columns(problem)
+    ti, _ = problem.model_columns()
     col = problem.targets[problem.train_idx][:, ti[best["model"]]]
     chance = max(col.mean(), 1 - col.mean())
     acc = best["test_accuracy"]

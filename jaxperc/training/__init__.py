@@ -3,9 +3,9 @@
 May import :mod:`jaxperc.core` and :mod:`jaxperc.errors`, never the experiment layer
 or the data layer. Files are named by the side of ``jit`` they live on:
 
-- host side, before compiling: ``api`` (the public functions), ``checks`` (argument
-  validation), ``state`` (the records the loop carries and their initial values),
-  ``passes`` (memory-sized passes over the model axis);
+- host side, before compiling: ``api`` (the public functions), ``options`` (the
+  typed request), ``checks`` (argument validation), ``state`` (the records the
+  loop carries and their initial values), ``passes`` (memory-sized passes);
 - compiled: ``objective`` (cost and gradient of M models in row blocks), ``loop``
   (one epoch, the stopping rules, a chunk of epochs, the final evaluation);
 - host side, between chunks: ``driver`` (chunks, compaction, checkpoints),
@@ -14,12 +14,13 @@ or the data layer. Files are named by the side of ``jit`` they live on:
   ``cache``.
 """
 
-from jaxperc.training.api import train, train_many
+from jaxperc.training.api import train, train_many, train_models
 from jaxperc.training.cache import enable_compilation_cache
 from jaxperc.training.checkpoint import RunState, load_run_state, save_run_state
 from jaxperc.training.driver import Progress, TrainResult
 from jaxperc.training.grid import Grid, make_grid
 from jaxperc.training.optim import OPTIMIZERS, SCHEDULES, make_optimizer
+from jaxperc.training.options import PerModel, TrainOptions
 from jaxperc.training.sharding import model_mesh
 from jaxperc.training.state import STOP_REASONS
 
@@ -28,8 +29,10 @@ __all__ = [
     "SCHEDULES",
     "STOP_REASONS",
     "Grid",
+    "PerModel",
     "Progress",
     "RunState",
+    "TrainOptions",
     "TrainResult",
     "enable_compilation_cache",
     "load_run_state",
@@ -39,4 +42,5 @@ __all__ = [
     "save_run_state",
     "train",
     "train_many",
+    "train_models",
 ]

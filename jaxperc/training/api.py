@@ -29,6 +29,7 @@ from jaxperc.training.checks import (
 )
 from jaxperc.training.driver import Progress, TrainResult, run_chunks
 from jaxperc.training.optim import check_learning_rate, make_optimizer, make_schedule
+from jaxperc.training.options import PerModel, TrainOptions
 from jaxperc.training.passes import bytes_for_count, concatenate
 from jaxperc.training.sharding import (
     device_memory_bytes,
@@ -159,86 +160,152 @@ def train_many(
     Returns:
       A :class:`TrainResult` with a leading model axis [M].
     """
-    dtype = _check_options(
-        loss, activation, grad, optimizer, max_epochs, patience, tol, gtol, dtype
+    per_model = PerModel(
+        seed, learning_rate, l2, target_index, weight_index, hparams={}
     )
-    x, targets, weight_table = check_data(x, y, weights, dtype)
-    n, d = x.shape
-    if batch_size is not None:
-        check_positive_int("batch_size", batch_size)
-        if batch_size > n:
-            raise JaxpercError(f"batch_size={batch_size} exceeds the {n} samples")
-    opt_kwargs = dict(optimizer_kwargs or {})
-    opt = make_optimizer(optimizer, opt_kwargs)
-    make_schedule(schedule, schedule_kwargs, max_epochs)  # validate early
-    float_hp = {k: opt_kwargs[k] for k in opt.float_hparams}
-    models = _models(
-        dict(seed=seed, learning_rate=learning_rate, l2=l2, **float_hp),
-        target_index,
-        weight_index,
-        targets.shape[1],
-        weight_table,
-        init,
-        opt,
-        d,
-        dtype,
-    )
-    m = models.size
-    if mesh == "auto":
-        mesh = model_mesh() if len(jax.devices()) > 1 else None
-    if block_rows == "auto":
-        block_rows = (
-            None
-            if batch_size is not None or shard_rows
-            else _default_block_rows(n, m, device)
-        )
-    spec = Spec(
+    options = TrainOptions(
         loss=loss,
         activation=activation,
         grad=grad,
         optimizer=optimizer,
-        optimizer_kwargs=tuple(
-            sorted((k, v) for k, v in opt_kwargs.items() if k not in float_hp)
-        ),
+        optimizer_kwargs=dict(optimizer_kwargs or {}),
         schedule=schedule,
-        schedule_kwargs=tuple(sorted((schedule_kwargs or {}).items())),
+        schedule_kwargs=dict(schedule_kwargs or {}),
         max_epochs=max_epochs,
-        tol=float(tol),
+        tol=tol,
         patience=patience,
-        gtol=float(gtol),
+        gtol=gtol,
         batch_size=batch_size,
-        block_rows=block_rows,
+        data_seed=data_seed,
+        init=init if isinstance(init, str) else "normal",
+        init_scale=init_scale,
+        dtype=dtype,
         record_accuracy=record_accuracy,
-        history_len=history_len or _default_history_len(max_epochs, batch_size, n, m),
+        block_rows=block_rows,
+        history_len=history_len,
+        compact=compact,
+        shard_rows=shard_rows,
+        memory_budget=memory_budget,
     )
+    start = None if isinstance(init, str) else init
+    return train_models(
+        x,
+        y,
+        per_model,
+        options,
+        weights=weights,
+        start=start,
+        device=device,
+        mesh=mesh,
+        callback=callback,
+        resume=resume,
+    )
+
+
+def train_models(
+    x,
+    y,
+    per_model: PerModel,
+    options: TrainOptions,
+    *,
+    weights=None,
+    start: Params | TrainResult | None = None,
+    device=None,
+    mesh=None,
+    callback: Callable[[Progress], Any] | None = None,
+    resume: RunState | None = None,
+) -> TrainResult:
+    """:func:`train_many` with its request as typed records.
+
+    Args:
+      x, y, weights: as in :func:`train_many`.
+      per_model: the per-model settings (scalars or [M] arrays); its ``hparams``
+        are swept optimizer options, merged over ``options.optimizer_kwargs``.
+      options: the shared choices.
+      start: params to start from, or a previous result to continue.
+      device, mesh, callback, resume: as in :func:`train_many`.
+    """
+    o = options
+    dtype = _check_options(o)
+    x, targets, weight_table = check_data(x, y, weights, dtype)
+    n, d = x.shape
+    if o.batch_size is not None:
+        check_positive_int("batch_size", o.batch_size)
+        if o.batch_size > n:
+            raise JaxpercError(f"batch_size={o.batch_size} exceeds the {n} samples")
+    opt_kwargs = {**o.optimizer_kwargs, **per_model.hparams}
+    opt = make_optimizer(o.optimizer, opt_kwargs)
+    make_schedule(o.schedule, o.schedule_kwargs, o.max_epochs)  # validate early
+    float_hp = {k: opt_kwargs[k] for k in opt.float_hparams}
+    models = _models(
+        per_model._replace(hparams=float_hp),
+        targets.shape[1],
+        weight_table,
+        start,
+        opt,
+        d,
+        dtype,
+    )
+    if mesh == "auto":
+        mesh = model_mesh() if len(jax.devices()) > 1 else None
+    spec = _spec(o, opt_kwargs, float_hp, n, models.size, device)
     data = place_data(
         put_on(_device_data(x, targets, weight_table), device),
         mesh,
-        shard_rows=shard_rows,
+        shard_rows=o.shard_rows,
     )
-    init_scheme = init if isinstance(init, str) else "given"
-    setup = Setup(spec, data, d, init_scheme, init_scale, dtype, device, mesh)
+    init_scheme = o.init if start is None else "given"
+    setup = Setup(spec, data, d, init_scheme, o.init_scale, dtype, device, mesh)
     return _run_passes(
-        setup, models, data_seed, compact, callback, resume, memory_budget
+        setup, models, o.data_seed, o.compact, callback, resume, o.memory_budget
     )
 
 
-def _check_options(
-    loss, activation, grad, optimizer, max_epochs, patience, tol, gtol, dtype
-):
-    """Check the scalar options of ``train_many``.  → the float dtype."""
-    check_choice("loss", loss, LOSSES)
-    check_choice("activation", activation, ACTIVATIONS)
-    check_choice("grad", grad, GRADS)
-    get_loss(loss, activation)  # the one place that says which pairs go together
-    check_positive_int("max_epochs", max_epochs)
-    check_positive_int("patience", patience)
-    for name, value in (("tol", tol), ("gtol", gtol)):
+def _spec(o: TrainOptions, opt_kwargs, float_hp, n: int, m: int, device) -> Spec:
+    """The static compile key of a run."""
+    block_rows = o.block_rows
+    if block_rows == "auto":
+        block_rows = (
+            None
+            if o.batch_size is not None or o.shard_rows
+            else _default_block_rows(n, m, device)
+        )
+    return Spec(
+        loss=o.loss,
+        activation=o.activation,
+        grad=o.grad,
+        optimizer=o.optimizer,
+        optimizer_kwargs=tuple(
+            sorted((k, v) for k, v in opt_kwargs.items() if k not in float_hp)
+        ),
+        schedule=o.schedule,
+        schedule_kwargs=tuple(sorted(o.schedule_kwargs.items())),
+        max_epochs=o.max_epochs,
+        tol=float(o.tol),
+        patience=o.patience,
+        gtol=float(o.gtol),
+        batch_size=o.batch_size,
+        block_rows=block_rows,
+        record_accuracy=o.record_accuracy,
+        history_len=o.history_len
+        or _default_history_len(o.max_epochs, o.batch_size, n, m),
+    )
+
+
+def _check_options(o: TrainOptions):
+    """Check the shared options.  → the float dtype."""
+    check_choice("loss", o.loss, LOSSES)
+    check_choice("activation", o.activation, ACTIVATIONS)
+    check_choice("grad", o.grad, GRADS)
+    get_loss(o.loss, o.activation)  # the one place that says which pairs go together
+    check_positive_int("max_epochs", o.max_epochs)
+    check_positive_int("patience", o.patience)
+    for name, value in (("tol", o.tol), ("gtol", o.gtol)):
         if not (isinstance(value, int | float) and np.isfinite(value) and value >= 0):
             raise JaxpercError(
                 f"{name}={value!r} must be a number ≥ 0 (0 turns it off)"
             )
-    dtype = jnp.dtype(dtype or jnp.float32)
+    dtype = jnp.dtype(o.dtype or jnp.float32)
     if dtype == jnp.float64 and not jax.config.jax_enable_x64:
         raise JaxpercError(
             "dtype=float64 needs 64-bit JAX: call "
@@ -248,22 +315,19 @@ def _check_options(
 
 
 def _models(
-    per, target_index, weight_index, n_targets, weight_table, init, opt, d, dtype
+    per: PerModel, n_targets: int, weight_table, init, opt, d: int, dtype
 ) -> Models:
-    """Every model's settings as [M] host arrays, checked.
-
-    ``per`` maps seed, learning_rate, l2 and the optimizer's float options to a
-    scalar or an [M] array each.
-    """
-    check_learning_rate(opt, per["learning_rate"])
-    m = model_count({**per, "target_index": target_index, "weight_index": weight_index})
+    """Every model's settings as [M] host arrays, checked."""
+    check_learning_rate(opt, per.learning_rate)
+    target_index, weight_index = per.target_index, per.weight_index
+    m = model_count({**per._asdict(), **per.hparams, "hparams": None})
     n_w = 1 if weight_table is None else weight_table.shape[1]
     models = Models(
-        seed=per_model("seed", per.pop("seed"), m, np.int64),
+        seed=per_model("seed", per.seed, m, np.int64),
         learning_rate=per_model(
-            "learning_rate", per.pop("learning_rate"), m, dtype, positive=True
+            "learning_rate", per.learning_rate, m, dtype, positive=True
         ),
-        l2=per_model("l2", per.pop("l2"), m, dtype, nonnegative=True),
+        l2=per_model("l2", per.l2, m, dtype, nonnegative=True),
         target_index=per_model(
             "target_index",
             0 if target_index is None else target_index,
@@ -278,7 +342,7 @@ def _models(
             np.int32,
             below=n_w,
         ),
-        hparams={k: per_model(k, v, m, dtype) for k, v in per.items()},
+        hparams={k: per_model(k, v, m, dtype) for k, v in per.hparams.items()},
         init=None,
         opt_state=None,
         step=np.zeros(m, np.int32),
@@ -297,7 +361,7 @@ def _models(
 
 def _with_start(models: Models, init, opt, d: int, dtype) -> Models:
     """Add given starting params (and, from a TrainResult, its optimizer state)."""
-    if isinstance(init, str):
+    if init is None:
         return models
     m = models.size
     if isinstance(init, TrainResult):

@@ -17,6 +17,7 @@ from typing import Any, NamedTuple
 import numpy as np
 
 from jaxperc.errors import JaxpercError
+from jaxperc.training.options import PerModel
 
 # grid axis name → train_many keyword it feeds
 AXIS_TO_ARGUMENT = {
@@ -56,6 +57,15 @@ class Grid(NamedTuple):
         if hparams:
             out["optimizer_kwargs"] = hparams
         return out
+
+    def per_model(self, **defaults: Any) -> PerModel:
+        """The grid as a :class:`PerModel` record; ``defaults`` fill unswept fields.
+
+        ``defaults`` may name ``seed``, ``learning_rate`` and ``l2``.
+        """
+        kw = self.kwargs
+        hparams = kw.pop("optimizer_kwargs", {})
+        return PerModel(**{**defaults, **kw}, hparams=hparams)
 
     def reshape(self, per_model: np.ndarray) -> np.ndarray:
         """[M, ...] results → [len(axis 1), len(axis 2), …, ...]."""

@@ -9,7 +9,7 @@ import numpy as np
 import pytest
 
 import jaxperc
-from jaxperc.experiment import rundir as runio
+from jaxperc.experiment import rundir
 from jaxperc.experiment.config import config_from_dict, load_config
 from jaxperc.experiment.run import prepare, run_experiment
 
@@ -68,7 +68,7 @@ def test_summary_matches_params_and_metrics(sweep_run):
     with np.load(out.run_dir / "params.npz", allow_pickle=False) as z:
         saved = {k: z[k] for k in z.files}
     assert saved["w"].shape == (6, 2) and saved["w"].dtype == np.float32
-    np.testing.assert_array_equal(saved["mean"], problem.mean)
+    np.testing.assert_array_equal(saved["mean"], problem.standardizer.mean)
     assert list(saved["feature_names"]) == ["x1", "x2"]
     assert set(saved["positive"]) == {"1"} and set(saved["negative"]) == {"0"}
     np.testing.assert_allclose(saved["label_learning_rate"], [0.1] * 3 + [1.0] * 3)
@@ -169,7 +169,7 @@ def test_one_vs_rest_names_classes_and_combines_them(tmp_path):
     ovr = out.summary["one_vs_rest"]
     assert ovr["classes"] == ["setosa", "versicolor", "virginica"]
     # three-class accuracy from the saved parameters
-    saved = runio.read_params(out.run_dir)
+    saved = rundir.read_params(out.run_dir)
     assert list(saved["positive"]) == ["setosa", "versicolor", "virginica"]
     x = out.problem.x[out.problem.test_idx].astype(np.float32)
     z = x @ saved["w"].T + saved["b"]
