@@ -24,6 +24,14 @@ class CheckpointError(JaxpercError):
     """A checkpoint or run folder that is corrupt or does not match the run."""
 
 
+class JaxpercWarning(UserWarning):
+    """Base class of jaxperc's warnings: one line each; ``-W error`` raises them."""
+
+
+class NotConvergedWarning(JaxpercWarning):
+    """Some models stopped at ``max_epochs`` before their stopping rule, or diverged."""
+
+
 def unknown_choice(name: str, value: object, choices: Iterable[object]) -> str:
     """The one message for a value outside its allowed choices.
 

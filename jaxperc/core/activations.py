@@ -24,9 +24,15 @@ def sigmoid(z: jax.Array) -> jax.Array:
 
 
 def sigmoid_derivative(z: jax.Array) -> jax.Array:
-    """∂σ/∂z = σ(z)(1 − σ(z)); 0 (not NaN) where σ saturates."""
-    s = sigmoid(z)
-    return s * (1.0 - s)
+    """∂σ/∂z = σ(z)(1 − σ(z)), computed as u / (1 + u)² with u = e^(−|z|).
+
+    The textbook form σ(1 − σ) subtracts two nearly equal numbers once σ(z) is
+    close to 1 (3.6e-8 relative error at z = 20 in float64, 1e-3 at z = 30); the
+    form in u has no subtraction, never overflows, and is accurate to a few ulps
+    for every z (it underflows to 0 only where the true value does).
+    """
+    u = jnp.exp(-jnp.abs(z))
+    return u / jnp.square(1.0 + u)
 
 
 def step(z: jax.Array) -> jax.Array:
@@ -50,9 +56,14 @@ def tanh(z: jax.Array) -> jax.Array:
 
 
 def tanh_derivative(z: jax.Array) -> jax.Array:
-    """∂tanh/∂z = 1 − tanh(z)²."""
-    t = jnp.tanh(z)
-    return 1.0 - t * t
+    """∂tanh/∂z = 1 − tanh(z)² = sech²(z), computed as 4u / (1 + u)², u = e^(−2|z|).
+
+    ``1 − t²`` cancels as |z| grows (2.5e-8 relative error at z = 10 in float64,
+    and all digits by z = 18); this form has no subtraction and stays within a
+    few ulps of the exact value for every z.
+    """
+    u = jnp.exp(-2.0 * jnp.abs(z))
+    return 4.0 * u / jnp.square(1.0 + u)
 
 
 def identity(z: jax.Array) -> jax.Array:

@@ -9,8 +9,10 @@ from jaxperc.data.dataset import Dataset
 from jaxperc.data.preprocess import (
     ConstantFeatureWarning,
     Standardizer,
+    Standardizers,
     apply_standardizer,
     fit_standardizer,
+    fit_standardizers,
     one_vs_rest,
 )
 from jaxperc.data.splits import bootstrap_weights, kfold_weights, train_test_split
@@ -21,9 +23,11 @@ __all__ = [
     "Dataset",
     "DatasetInfo",
     "Standardizer",
+    "Standardizers",
     "apply_standardizer",
     "bootstrap_weights",
     "fit_standardizer",
+    "fit_standardizers",
     "kfold_weights",
     "list_datasets",
     "load_csv",

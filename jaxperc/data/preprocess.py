@@ -100,6 +100,75 @@ def fit_standardizer(
     return Standardizer(mean=mean, scale=scale)
 
 
+class Standardizers(NamedTuple):
+    """One standardizer per weight column (fold, resample): tables [F, d].
+
+    Row f standardises the rows that column f trains on:
+    ``(x - mean[f]) / scale[f]``. ``train_many(standardizers=...)`` takes it as is.
+    """
+
+    mean: np.ndarray  # [F, d] float64
+    scale: np.ndarray  # [F, d] float64, all > 0
+
+    def row(self, f: int) -> Standardizer:
+        """The standardizer of column f."""
+        return Standardizer(self.mean[f], self.scale[f])
+
+
+def fit_standardizers(
+    x: np.ndarray,
+    weights: np.ndarray,
+    *,
+    feature_names: Sequence[str] | None = None,
+) -> Standardizers:
+    """Fits one standardizer per weight column, each on that column's rows only.
+
+    Under k-fold cross-validation or the bootstrap, preprocessing must be fitted
+    inside each fold: column f of ``weights`` (a fold mask or bootstrap counts)
+    says which training rows model f sees, and how often, so its mean and scale
+    come from those rows alone and the held-out rows never leak into them.
+
+    Args:
+      x: [n, d] raw features.
+      weights: [n, F] non-negative weight columns (``kfold_weights(...).T``).
+      feature_names: d names for the constant-feature warning.
+
+    Returns:
+      :class:`Standardizers` with ``mean`` and ``scale`` of shape [F, d]. One
+      :class:`ConstantFeatureWarning` names the features constant in some column.
+    """
+    w = np.asarray(weights, dtype=np.float64)
+    n = np.shape(x)[0]
+    if w.ndim != 2 or w.shape[0] != n:
+        raise DataError(
+            f"weights must have shape [n, F] with n = {n} (the rows of x), got "
+            f"{w.shape}; pass kfold_weights(...).T or bootstrap_weights(...).T"
+        )
+    fitted, constant = [], []
+    for f in range(w.shape[1]):
+        with warnings.catch_warnings(record=True) as caught:
+            warnings.simplefilter("always", ConstantFeatureWarning)
+            fitted.append(
+                fit_standardizer(x, feature_names=feature_names, weights=w[:, f])
+            )
+        constant += [
+            f for c in caught if issubclass(c.category, ConstantFeatureWarning)
+        ]
+    if constant:
+        names = _feature_names(feature_names, np.shape(x)[1])
+        cols = np.flatnonzero(np.any([s.scale == 1.0 for s in fitted], axis=0))
+        listed = ", ".join(quoted(names[j]) for j in cols)
+        warnings.warn(
+            f"feature(s) constant in the training rows of {len(constant)} of "
+            f"{w.shape[1]} columns left unscaled there (scale 1): {listed}",
+            ConstantFeatureWarning,
+            stacklevel=2,
+        )
+    return Standardizers(
+        np.stack([s.mean for s in fitted]), np.stack([s.scale for s in fitted])
+    )
+
+
 def apply_standardizer(std: Standardizer, x: np.ndarray) -> np.ndarray:
     """Returns ``(x - std.mean) / std.scale``.
 

@@ -11,6 +11,7 @@ import dataclasses
 import difflib
 import threading
 import time
+import warnings
 from collections.abc import Callable
 from pathlib import Path
 from typing import Any, NamedTuple
@@ -21,7 +22,7 @@ from jax.experimental import multihost_utils
 
 import jaxperc.data
 from jaxperc import training
-from jaxperc.errors import ConfigError, JaxpercError
+from jaxperc.errors import ConfigError, JaxpercError, NotConvergedWarning
 from jaxperc.experiment import rundir
 from jaxperc.experiment.config import Config
 from jaxperc.experiment.summary import summarize
@@ -278,16 +279,20 @@ def run_experiment(
     )
     try:
         rows = problem.train_idx
-        result = training.train_models(
-            problem.x[rows],
-            problem.targets[rows],
-            problem.per_model,
-            problem.options,
-            weights=problem.weights,
-            callback=callback,
-            resume=state,
-            mesh="auto",
-        )
+        # the summary counts and names models that ran out of epochs or diverged
+        # (its notes, the CLI's table): no separate Python warning for them here
+        with warnings.catch_warnings():
+            warnings.filterwarnings("ignore", category=NotConvergedWarning)
+            result = training.train_models(
+                problem.x[rows],
+                problem.targets[rows],
+                problem.per_model,
+                problem.options,
+                weights=problem.weights,
+                callback=callback,
+                resume=state,
+                mesh="auto",
+            )
     except KeyboardInterrupt:
         rundir.update_run_json(run_dir, status="interrupted", ended=rundir.now())
         raise

@@ -7,6 +7,7 @@ the rest move to a smaller compiled batch (sizes are powers of two, so there are
 recompiles), because frozen models would still cost compute under ``vmap``.
 """
 
+import warnings
 from collections.abc import Callable
 from typing import Any
 
@@ -18,12 +19,13 @@ from jaxperc.core.activations import ACTIVATIONS
 from jaxperc.core.grads import GRADS
 from jaxperc.core.losses import LOSSES, get_loss
 from jaxperc.core.model import Params
-from jaxperc.errors import JaxpercError
+from jaxperc.errors import JaxpercError, NotConvergedWarning
 from jaxperc.training.checkpoint import RunState
 from jaxperc.training.checks import (
     check_choice,
     check_data,
     check_positive_int,
+    check_standardizers,
     model_count,
     per_model,
 )
@@ -75,6 +77,8 @@ def train_many(
     target_index=None,
     weights=None,
     weight_index=None,
+    standardizers=None,
+    standardizer_index=None,
     l2=0.0,
     loss: str = "mse",
     activation: str = "sigmoid",
@@ -121,6 +125,13 @@ def train_many(
       target_index: [M] column of ``y`` per model (default 0).
       weights: optional non-negative sample weights [n] or a table [n, F].
       weight_index: [M] column of ``weights`` per model (default 0).
+      standardizers: optional tables ``(mean [S, d], scale [S, d])``, e.g.
+        :func:`jaxperc.data.fit_standardizers` of the weight columns: model m
+        then trains on ``(x − mean[s]) / scale[s]`` with s its
+        ``standardizer_index``, and its params are in those coordinates. x is
+        passed raw and never copied per model (the change of coordinates is
+        applied to the params; see docs/derivation.md).
+      standardizer_index: [M] row of the standardizer tables per model (default 0).
       l2: penalty (l2/2)·‖w‖² added to the cost, scalar or [M].
       loss: ``"mse"`` or ``"bce"``. activation: ``"sigmoid"``, ``"step"``,
         ``"tanh"``, ``"identity"``. grad: ``"manual"`` (the hand-derived
@@ -161,7 +172,13 @@ def train_many(
       A :class:`TrainResult` with a leading model axis [M].
     """
     per_model = PerModel(
-        seed, learning_rate, l2, target_index, weight_index, hparams={}
+        seed,
+        learning_rate,
+        l2,
+        target_index,
+        weight_index,
+        hparams={},
+        standardizer_index=standardizer_index,
     )
     options = TrainOptions(
         loss=loss,
@@ -194,6 +211,7 @@ def train_many(
         per_model,
         options,
         weights=weights,
+        standardizers=standardizers,
         start=start,
         device=device,
         mesh=mesh,
@@ -209,6 +227,7 @@ def train_models(
     options: TrainOptions,
     *,
     weights=None,
+    standardizers=None,
     start: Params | TrainResult | None = None,
     device=None,
     mesh=None,
@@ -218,7 +237,7 @@ def train_models(
     """:func:`train_many` with its request as typed records.
 
     Args:
-      x, y, weights: as in :func:`train_many`.
+      x, y, weights, standardizers: as in :func:`train_many`.
       per_model: the per-model settings (scalars or [M] arrays); its ``hparams``
         are swept optimizer options, merged over ``options.optimizer_kwargs``.
       options: the shared choices.
@@ -229,6 +248,7 @@ def train_models(
     dtype = _check_options(o)
     x, targets, weight_table = check_data(x, y, weights, dtype)
     n, d = x.shape
+    tables = check_standardizers(standardizers, d, dtype)
     if o.batch_size is not None:
         check_positive_int("batch_size", o.batch_size)
         if o.batch_size > n:
@@ -239,7 +259,7 @@ def train_models(
     float_hp = {k: opt_kwargs[k] for k in opt.float_hparams}
     models = _models(
         per_model._replace(hparams=float_hp),
-        targets.shape[1],
+        (targets.shape[1], 1 if tables is None else tables[0].shape[0]),
         weight_table,
         start,
         opt,
@@ -254,11 +274,39 @@ def train_models(
         mesh,
         shard_rows=o.shard_rows,
     )
+    if tables is not None:  # small [S, d] tables: replicated, never split by rows
+        mean, scale = place_data(put_on(tables, device), mesh)
+        data = data._replace(mean=mean, scale=scale)
     init_scheme = o.init if start is None else "given"
     setup = Setup(spec, data, d, init_scheme, o.init_scale, dtype, device, mesh)
-    return _run_passes(
+    result = _run_passes(
         setup, models, o.data_seed, o.compact, callback, resume, o.memory_budget
     )
+    warn_unconverged(result, o)
+    return result
+
+
+def warn_unconverged(result: TrainResult, o: TrainOptions) -> None:
+    """One :class:`NotConvergedWarning` line when models diverged or ran out of epochs.
+
+    Running out of epochs counts only when a stopping rule could have fired
+    (tol or gtol > 0, or the step activation's zero errors): with ``tol=0`` and
+    ``gtol=0`` a fixed number of epochs is what was asked for.
+    """
+    m = len(result.stop_reason)
+    parts = []
+    n_div = int(np.sum(result.diverged))
+    if n_div:
+        parts.append(f"{n_div} of {m} models diverged (lower learning_rate)")
+    has_rule = o.tol > 0 or o.gtol > 0 or o.activation == "step"
+    n_max = int(np.sum(result.stop_reason == "max_epochs")) if has_rule else 0
+    if n_max:
+        parts.append(
+            f"{n_max} of {m} models stopped at max_epochs={o.max_epochs} before "
+            "converging (raise max_epochs or loosen tol)"
+        )
+    if parts:
+        warnings.warn("; ".join(parts), NotConvergedWarning, stacklevel=3)
 
 
 def _spec(o: TrainOptions, opt_kwargs, float_hp, n: int, m: int, device) -> Spec:
@@ -315,9 +363,13 @@ def _check_options(o: TrainOptions):
 
 
 def _models(
-    per: PerModel, n_targets: int, weight_table, init, opt, d: int, dtype
+    per: PerModel, n_columns: tuple[int, int], weight_table, init, opt, d, dtype
 ) -> Models:
-    """Every model's settings as [M] host arrays, checked."""
+    """Every model's settings as [M] host arrays, checked.
+
+    ``n_columns``: how many target columns and standardizer rows there are.
+    """
+    n_targets, n_standardizers = n_columns
     check_learning_rate(opt, per.learning_rate)
     target_index, weight_index = per.target_index, per.weight_index
     m = model_count({**per._asdict(), **per.hparams, "hparams": None})
@@ -341,6 +393,13 @@ def _models(
             m,
             np.int32,
             below=n_w,
+        ),
+        standardizer_index=per_model(
+            "standardizer_index",
+            0 if per.standardizer_index is None else per.standardizer_index,
+            m,
+            np.int32,
+            below=n_standardizers,
         ),
         hparams={k: per_model(k, v, m, dtype) for k, v in per.hparams.items()},
         init=None,

@@ -125,3 +125,26 @@ def per_model(
     if nonnegative and (a < 0).any():
         raise JaxpercError(f"{name} must be ≥ 0, got {a[a < 0][0]}")
     return a
+
+
+def check_standardizers(tables, d: int, dtype):
+    """Host copies of ``(mean [S, d], scale [S, d])``, checked (None passes through)."""
+    if tables is None:
+        return None
+    try:
+        mean, scale = (np.asarray(a, np.float64) for a in tables)
+    except (TypeError, ValueError):
+        raise JaxpercError(
+            "standardizers must be a pair (mean [S, d], scale [S, d]), e.g. "
+            "jaxperc.data.fit_standardizers(x, weights)"
+        ) from None
+    if mean.ndim != 2 or mean.shape[1] != d or scale.shape != mean.shape:
+        raise JaxpercError(
+            f"standardizers must hold mean and scale of shape [S, {d}] (d = the "
+            f"columns of x), got {mean.shape} and {scale.shape}"
+        )
+    _finite("standardizers.mean", mean)
+    _finite("standardizers.scale", scale)
+    if (scale <= 0).any():
+        raise JaxpercError("standardizers.scale must be > 0 everywhere")
+    return mean.astype(dtype), scale.astype(dtype)

@@ -16,6 +16,7 @@ import jax
 import jax.numpy as jnp
 
 from jaxperc.core.losses import cost as cost_fn
+from jaxperc.core.model import Params
 from jaxperc.training.objective import objective_terms
 from jaxperc.training.optim import make_schedule
 from jaxperc.training.state import (
@@ -53,12 +54,16 @@ def _update(spec, state, data, terms, step):
     """Each model's optimizer step: params + α·schedule(step)·direction."""
     opt = spec.optim
 
-    def one(g, s, p, hp, value, ti, wi, l2):
+    def one(g, s, p, hp, value, ti, wi, si, l2):
         def value_fn(q):  # the objective, for L-BFGS's line search
             y = data.targets[:, ti]
             v = None if data.weights is None else data.weights[:, wi]
+            raw = q
+            if data.mean is not None:  # q is in standardised coordinates
+                w = q.w / data.scale[si]
+                raw = Params(w=w, b=q.b - jnp.sum(data.mean[si] * w))
             c = cost_fn(
-                q, data.x, y, loss=spec.loss, activation=spec.activation, weights=v
+                raw, data.x, y, loss=spec.loss, activation=spec.activation, weights=v
             )
             return c + 0.5 * l2 * jnp.sum(q.w**2)
 
@@ -72,6 +77,7 @@ def _update(spec, state, data, terms, step):
         terms.cost,
         state.target_index,
         state.weight_index,
+        state.standardizer_index,
         state.l2,
     )
     if opt.uses_learning_rate:
@@ -109,7 +115,14 @@ def _minibatch_epoch(spec, state, data, order):
         j, idx = batch
         valid = (idx < n).astype(data.x.dtype)[:, None]
         w = valid if data.weights is None else take(data.weights, idx)
-        part = Data(take(data.x, idx), take(data.targets, idx), w, jnp.sum(w, 0))
+        part = Data(
+            take(data.x, idx),
+            take(data.targets, idx),
+            w,
+            jnp.sum(w, 0),
+            data.mean,
+            data.scale,
+        )
         t = objective_terms(spec, st.params, part, st)
         step_count = st.step + st.epochs * n_batches + j
         params, opt_state = _update(spec, st, part, t, step_count)

@@ -149,9 +149,40 @@ def data_terms(
     return Terms(cost=total[0], grads=total[1], errors=zeros, accuracy=zeros)
 
 
+def raw_params(params: Params, data: Data, state: State) -> Params:
+    """Each model's params in the raw coordinates of x (identity without tables).
+
+    A model trained on ``(x − μ)/σ`` computes ``z = ((x − μ)/σ)·w + b``, which is
+    ``x·w' + b'`` with ``w' = w/σ`` and ``b' = b − μ·w'``: an affine change of the
+    params, so the rows are never standardised (or copied) per model.
+    """
+    if data.mean is None:
+        return params
+    mean = data.mean[state.standardizer_index]  # [M, d]
+    w = params.w / data.scale[state.standardizer_index]
+    return Params(w=w, b=params.b - jnp.sum(mean * w, axis=1))
+
+
+def standardised_grads(grads: Params, data: Data, state: State) -> Params:
+    """The chain rule back through :func:`raw_params`.
+
+    ∂C/∂w_j = (∂C/∂w'_j − μ_j ∂C/∂b') / σ_j and ∂C/∂b = ∂C/∂b'.
+    """
+    if data.mean is None:
+        return grads
+    mean = data.mean[state.standardizer_index]
+    scale = data.scale[state.standardizer_index]
+    return Params(w=(grads.w - mean * grads.b[:, None]) / scale, b=grads.b)
+
+
 def objective_terms(spec: Spec, params: Params, data: Data, state: State) -> Terms:
-    """Cost and gradient plus the L2 penalty (l2/2)·‖w‖², whose gradient is l2·w."""
-    t = data_terms(spec, params, data, state, spec.block_rows)
+    """Cost and gradient plus the L2 penalty (l2/2)·‖w‖², whose gradient is l2·w.
+
+    The penalty and the returned gradient are in each model's own (standardised)
+    coordinates; the data terms are computed on raw rows (:func:`raw_params`).
+    """
+    t = data_terms(spec, raw_params(params, data, state), data, state, spec.block_rows)
+    t = t._replace(grads=standardised_grads(t.grads, data, state))
     l2 = state.l2[:, None]
     return t._replace(
         cost=t.cost + 0.5 * state.l2 * jnp.sum(params.w**2, axis=1),

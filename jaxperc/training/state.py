@@ -59,12 +59,18 @@ class Spec:
 
 
 class Data(NamedTuple):
-    """The data set shared by all models (never copied per model)."""
+    """The data set shared by all models (never copied per model).
+
+    With standardizer tables, model m trains in the coordinates
+    ``(x − mean[s]) / scale[s]`` (s = its ``standardizer_index``) while x stays raw.
+    """
 
     x: jax.Array  # [n, d]
     targets: jax.Array  # [n, K] target columns, values in [0, 1]
     weights: jax.Array | None  # [n, F] per-sample weight columns, or None
     weight_sums: jax.Array | None  # [F]
+    mean: jax.Array | None = None  # [S, d] standardizer shifts, or None
+    scale: jax.Array | None = None  # [S, d] standardizer scales (> 0)
 
 
 class Models(NamedTuple):
@@ -79,6 +85,7 @@ class Models(NamedTuple):
     l2: np.ndarray  # [M]
     target_index: np.ndarray  # [M] int32 column of Data.targets
     weight_index: np.ndarray  # [M] int32 column of Data.weights
+    standardizer_index: np.ndarray  # [M] int32 row of Data.mean / Data.scale
     hparams: dict[str, np.ndarray]  # optimizer float hyper-parameters, each [M]
     init: Params | None  # given starting params w [M, d], b [M], or None (random)
     opt_state: Any  # given optimizer state, leaves [M, ...], or None (fresh)
@@ -116,6 +123,7 @@ class State(NamedTuple):
     hparams: dict[str, jax.Array]  # optimizer float hyper-parameters, each [M]
     target_index: jax.Array  # [M] int32: column of Data.targets
     weight_index: jax.Array  # [M] int32: column of Data.weights
+    standardizer_index: jax.Array  # [M] int32: row of Data.mean / Data.scale
     prev_cost: jax.Array  # [M] cost of the previous epoch
     stall: jax.Array  # [M] int32 epochs in a row with relative change < tol
     epochs: jax.Array  # [M] int32 epochs applied in this run
@@ -189,6 +197,7 @@ def _compiled_init(spec: Spec, n_features: int, init: str, scale: float, dtype):
             hparams=models.hparams,
             target_index=models.target_index,
             weight_index=models.weight_index,
+            standardizer_index=models.standardizer_index,
             prev_cost=jnp.full((m,), jnp.inf, dtype),
             stall=jnp.zeros((m,), jnp.int32),
             epochs=jnp.zeros((m,), jnp.int32),

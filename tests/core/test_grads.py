@@ -19,6 +19,7 @@ by 50 %. A wrong formula is off by a multiple of the gradient itself, so the
 criterion still rejects it (``test_criterion_rejects_wrong_formulas``).
 """
 
+import decimal
 import functools
 
 import jax
@@ -500,3 +501,36 @@ def test_square_kept_points_the_wrong_way_when_predictions_are_too_low():
         y = jnp.ones(3)
         truth = flat(grads.autodiff_grad(params, x, y))
     assert truth[-1] < 0 < square_kept_only(params, x, y)[-1]
+
+
+def test_saturated_tanh_gradient_is_exact_in_float64():
+    """manual_grad with tanh + MSE at |z| up to 30 against 50-digit arithmetic.
+
+    ≤ 1e-12 relative per entry (float64). The reference is formed and summed
+    in decimal arithmetic and rounded once; jax.grad is not used because its tanh
+    derivative loses digits at saturation on a CPU.
+    """
+    ctx = decimal.Context(prec=50)
+    rng = np.random.default_rng(7)
+    n, d = 12, 3
+    x = rng.normal(size=(n, d))
+    w, b = np.array([6.0, -5.0, 4.0]), 1.5
+    y = rng.uniform(-1, 1, size=n)
+    with jax.enable_x64(True):
+        params = jaxperc.Params(jnp.asarray(w), jnp.asarray(b))
+        got = jaxperc.manual_grad(params, x, y, activation="tanh")
+    z = [ctx.create_decimal_from_float(float(v)) for v in x @ w + b]
+    assert max(abs(float(v)) for v in z) > 10  # some rows are saturated
+    exact = ctx.create_decimal_from_float
+    deltas = []  # δᵢ = (2/n)(ŷᵢ − yᵢ) sech²(zᵢ), exactly
+    for zi, yi in zip(z, y, strict=True):
+        u = ctx.exp(-2 * abs(zi))
+        t = (1 - u) / (1 + u) * (1 if zi >= 0 else -1)
+        deltas.append(2 * (t - exact(float(yi))) * 4 * u / (1 + u) ** 2 / n)
+    gw = [
+        float(sum(dl * exact(float(x[i, j])) for i, dl in enumerate(deltas)))
+        for j in range(d)
+    ]
+    gb = float(sum(deltas))
+    np.testing.assert_allclose(np.asarray(got.w), gw, rtol=1e-12)
+    np.testing.assert_allclose(float(got.b), gb, rtol=1e-12)

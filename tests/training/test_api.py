@@ -1,10 +1,19 @@
 """Training one model and many: stopping rules, divergence, equivalence, errors."""
 
+import warnings
+
 import jax
 import numpy as np
 import pytest
 
 import jaxperc as jp
+from jaxperc.data import make_blobs
+from jaxperc.errors import NotConvergedWarning
+
+# the test runs a fixed number of epochs with a tol set: the warning is expected
+RUNS_OUT_OF_EPOCHS = pytest.mark.filterwarnings(
+    "ignore::jaxperc.errors.NotConvergedWarning"
+)
 
 
 def separable(n=200, d=3, seed=0, margin=0.3):
@@ -42,6 +51,7 @@ def test_train_returns_one_model_and_lowers_the_cost():
     assert r.accuracy > 0.95
 
 
+@RUNS_OUT_OF_EPOCHS
 def test_final_cost_is_the_cost_of_the_returned_params():
     x, y = noisy()
     r = jp.train(x.astype(np.float32), y, learning_rate=0.5, max_epochs=50)
@@ -73,6 +83,7 @@ def test_rosenblatt_rule_reaches_zero_errors_on_separable_data():
     assert np.array_equal(np.asarray(jp.predict(r.params, x, activation="step")), y)
 
 
+@RUNS_OUT_OF_EPOCHS
 def test_divergence_is_flagged_and_leaves_the_other_models_alone():
     x, y = noisy()
     kw = dict(activation="identity", max_epochs=200, tol=0)
@@ -130,6 +141,7 @@ def test_train_many_equals_separate_calls_float32_over_hundreds_of_epochs():
         assert rel_err(many.params.w[m], one.params.w) <= 1e-5  # float32
 
 
+@RUNS_OUT_OF_EPOCHS
 def test_same_seed_is_bitwise_reproducible():
     x, y = noisy()
     kw = dict(seed=np.arange(3), learning_rate=0.3, max_epochs=100, batch_size=50)
@@ -138,6 +150,7 @@ def test_same_seed_is_bitwise_reproducible():
     assert np.array_equal(a.cost_history, b.cost_history, equal_nan=True)
 
 
+@RUNS_OUT_OF_EPOCHS
 def test_compaction_gives_the_same_answers():
     x, y = noisy()
     lrs = np.geomspace(0.01, 5.0, 8)  # fast learners stop long before slow ones
@@ -277,3 +290,25 @@ def test_warm_start_from_given_params_continues_training():
     np.testing.assert_allclose(many.params.w[0], many.params.w[1], rtol=0)
     with pytest.raises(ValueError, match="init params must have"):
         jp.train(x, y, init=jp.Params(np.zeros(7), np.zeros(())))
+
+
+def test_running_out_of_epochs_or_diverging_warns_in_one_line():
+    blobs = make_blobs(60, 2, seed=0)
+    x, y = blobs.x, blobs.y
+    with pytest.warns(NotConvergedWarning) as caught:
+        jp.train_many(x, y, seed=np.arange(3), max_epochs=3, tol=1e-12)
+    (message,) = [str(w.message) for w in caught]
+    assert "3 of 3 models stopped at max_epochs=3" in message
+    assert "\n" not in message
+    with pytest.warns(NotConvergedWarning, match="1 of 2 models diverged"):
+        jp.train_many(x, y, learning_rate=[0.1, 1e30], max_epochs=50, tol=0)
+
+
+def test_a_fixed_number_of_epochs_is_not_a_failure_to_converge():
+    """tol=0 and gtol=0 ask for exactly max_epochs epochs: no warning."""
+    blobs = make_blobs(40, 2, seed=1)
+    x, y = blobs.x, blobs.y
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")
+        result = jp.train(x, y, max_epochs=5, tol=0)
+    assert result.stop_reason == "max_epochs" and not result.converged

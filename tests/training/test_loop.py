@@ -10,6 +10,11 @@ from jaxperc.training.loop import compiled_chunk
 from jaxperc.training.objective import batched_terms
 from jaxperc.training.state import Data, Models, Setup, Spec, initial_state
 
+# the test runs a fixed number of epochs with a tol set: the warning is expected
+RUNS_OUT_OF_EPOCHS = pytest.mark.filterwarnings(
+    "ignore::jaxperc.errors.NotConvergedWarning"
+)
+
 
 def problem(n=300, d=5, m=4, seed=0):
     rng = np.random.default_rng(seed)
@@ -65,15 +70,16 @@ def chunk_memory(m, n=8192, d=16, block_rows=None):
     data = Data(jnp.zeros((n, d)), jnp.zeros((n, 1)), None, None)
     zeros = np.zeros(m, np.int32)
     models = Models(
-        np.arange(m),
-        np.full(m, 0.1, np.float32),
-        np.zeros(m, np.float32),
-        zeros,
-        zeros,
-        {},
-        None,
-        None,
-        zeros,
+        seed=np.arange(m),
+        learning_rate=np.full(m, 0.1, np.float32),
+        l2=np.zeros(m, np.float32),
+        target_index=zeros,
+        weight_index=zeros,
+        standardizer_index=zeros,
+        hparams={},
+        init=None,
+        opt_state=None,
+        step=zeros,
     )
     setup = Setup(spec, data, d, "normal", 0.01, jnp.float32, None, None)
     state = initial_state(setup, models)
@@ -97,6 +103,7 @@ def test_memory_grows_like_n_times_m_never_n_times_m_times_d():
     assert chunk_memory(128, n, d, 512) <= 1.2 * n * 128 * 4
 
 
+@RUNS_OUT_OF_EPOCHS
 def test_resume_from_a_checkpoint_is_bitwise_identical():
     x, targets, _, _ = problem(n=400)
     kw = dict(

@@ -17,6 +17,11 @@ WORKER = Path(__file__).with_name("sharding_worker.py")
 sys.path.insert(0, str(WORKER.parent))
 from sharding_worker import sweep  # noqa: E402
 
+# the test runs a fixed number of epochs with a tol set: the warning is expected
+RUNS_OUT_OF_EPOCHS = pytest.mark.filterwarnings(
+    "ignore::jaxperc.errors.NotConvergedWarning"
+)
+
 
 def single_device_result():
     x, y, kw = sweep()
@@ -38,6 +43,7 @@ def assert_same_models(path, reference):
     return got
 
 
+@RUNS_OUT_OF_EPOCHS
 @pytest.mark.parametrize("shard_rows", ["0", "1"])
 def test_sweep_on_four_devices_equals_one_device(tmp_path, shard_rows):
     out = tmp_path / "four.npz"
@@ -85,6 +91,7 @@ def _two_processes(out, *extra):
             p.stdout.close()
 
 
+@RUNS_OUT_OF_EPOCHS
 def test_sweep_across_two_processes_equals_one_process(tmp_path):
     out = tmp_path / "two.npz"
     assert _two_processes(out) == [0, 0]
@@ -98,6 +105,7 @@ def test_a_dead_process_makes_the_other_fail_not_hang(tmp_path):
     assert not (tmp_path / "never.npz").exists()
 
 
+@RUNS_OUT_OF_EPOCHS
 def test_small_memory_budget_runs_the_grid_in_passes(caplog):
     x, y, kw = sweep()
     reference = single_device_result()
