@@ -90,6 +90,7 @@ def warm_cache_first_train(quick: bool, repeats: int) -> dict:
 
 def coldstart(quick: bool, repeats: int) -> dict:
     out = {f"compile_{w}": compile_time(w, quick, repeats) for w in ("S1", "S3")}
+    out["quick"] = quick
     out["warm_cache"] = warm_cache_first_train(quick, repeats)
     print(
         "\n== fresh processes: compile S1 "

@@ -116,7 +116,7 @@ def make_entry(name: str, wl: Workload, jax_device, torch_device: str) -> Entry:
         block = BLOCK_VALUES if name == "blocked_jax" else None
         grad = wl.options.get("grad", "manual")
         prog = PlainJax(p, block_values=block, grad=grad, device=jax_device)
-        note = f"{prog.rows} rows per block" if block else ""
+        note = f"{prog.rows or p.x.shape[0]} rows per block" if block else ""
         return Entry(name, prog.run, wl.timed_epochs, m, program=prog, note=note)
     if name == "loop":
         return _loop_entry(wl, jax_device)
