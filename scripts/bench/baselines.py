@@ -1,0 +1,177 @@
+"""The JAX programs jaxperc has to beat, written as simply and as fast as we can.
+
+- :class:`PlainJax` (``block_values=None``): one ``jax.jit`` of a ``lax.scan``
+  over epochs of a ``jax.vmap`` over models of the hand-derived gradient,
+  x shared by every model, no per-epoch history. For sigmoid + MSE:
+  z = x·w + b, ŷ = σ(z), δ = (2/n)(ŷ − y)·ŷ(1 − ŷ), ∂C/∂w = xᵀδ, ∂C/∂b = Σδ.
+- The hand-blocked variant (``block_values=2**21``): the same program, the rows
+  taken in blocks of about ``block_values`` [M, rows] values by a ``lax.scan``
+  that adds up each block's gradient, so the [M, rows] intermediates stay in
+  cache; the rows left over after the last whole block form one more block.
+
+Weights are per-model vectors (``layout="rows"``, w [M, d]). Columns
+(``layout="cols"``, w [d, M]) are kept only so that the benchmark can show they
+are slower (see ``extras.block_sweep``). Every program returns the models' final
+costs, computed at the final parameters inside the same ``jit``.
+"""
+
+from __future__ import annotations
+
+import jax
+import jax.numpy as jnp
+import numpy as np
+
+from .workloads import Problem, batch_order
+
+BLOCK_VALUES = 2**21  # [M, rows] values per block: 2^20 and 2^21 measured best
+
+
+def _terms(loss: str, z, y):
+    """Per-row loss and ∂loss/∂z."""
+    s = jax.nn.sigmoid(z)
+    if loss == "mse":
+        e = s - y
+        return e * e, 2.0 * e * s * (1.0 - s)
+    return jax.nn.softplus(z) - y * z, s - y
+
+
+def one_model_grad(loss: str, grad: str = "manual"):
+    """(w [d], b [], x [r, d], y [r], c) → (∂C/∂w [d], ∂C/∂b []) with row weights c.
+
+    c is 1/n (a scalar) for a full batch, or per-row weights for a mini-batch.
+    """
+    if grad == "autodiff":
+
+        def cost(w, b, x, y, c):
+            return jnp.sum(c * _terms(loss, x @ w + b, y)[0])
+
+        return jax.grad(cost, argnums=(0, 1))
+
+    def manual(w, b, x, y, c):
+        delta = c * _terms(loss, x @ w + b, y)[1]
+        return x.T @ delta, jnp.sum(delta)
+
+    return manual
+
+
+class PlainJax:
+    """The plain program (or, with ``block_values``, the hand-blocked one).
+
+    ``run(epochs)`` → final costs [M] float64; ``temp_bytes(epochs)``: XLA's own
+    account of the program's working memory.
+    """
+
+    def __init__(
+        self,
+        problem: Problem,
+        *,
+        block_values: int | None = None,
+        layout: str = "rows",
+        grad: str = "manual",
+        device=None,
+    ):
+        if layout not in ("rows", "cols"):
+            raise ValueError(f"layout={layout!r}; use 'rows' or 'cols'")
+        self.problem, self.layout, self.device = problem, layout, device
+        self.grad = one_model_grad(problem.loss, grad)
+        n, m = problem.x.shape[0], problem.n_models
+        rows = None if block_values is None else max(1, block_values // m)
+        self.rows = None if rows is None or rows >= n else rows
+        self.axis = 0 if layout == "rows" else 1
+        self._compiled: dict[int, tuple] = {}
+
+    def _put(self, a):
+        a = jnp.asarray(a)
+        return a if self.device is None else jax.device_put(a, self.device)
+
+    def _data(self, epochs: int) -> tuple:
+        """x, y as the program takes them: whole, in blocks or with batch order."""
+        p = self.problem
+        if p.batch_size is not None:
+            return (p.x, p.y, batch_order(p, epochs))
+        if self.rows is None:
+            return (p.x, p.y)
+        whole = p.x.shape[0] // self.rows * self.rows
+        xs = p.x[:whole].reshape(-1, self.rows, p.x.shape[1])
+        return (xs, p.y[:whole].reshape(-1, self.rows), p.x[whole:], p.y[whole:])
+
+    def _gradients(self, w, b, data):
+        """Gradient of all models over the whole data set, for one epoch."""
+        ax, n = self.axis, self.problem.x.shape[0]
+        g = jax.vmap(self.grad, in_axes=(ax, 0, None, None, None), out_axes=(ax, 0))
+        if self.rows is None:
+            return g(w, b, data[0], data[1], 1.0 / n)
+
+        def block(acc, xy):
+            gw, gb = g(w, b, xy[0], xy[1], 1.0 / n)
+            return (acc[0] + gw, acc[1] + gb), None
+
+        xs, ys, x_tail, y_tail = data
+        acc, _ = jax.lax.scan(block, (jnp.zeros_like(w), jnp.zeros_like(b)), (xs, ys))
+        if x_tail.shape[0]:
+            acc, _ = block(acc, (x_tail, y_tail))
+        return acc
+
+    def _minibatch_epoch(self, w, b, lr, x, y, batches):
+        n = x.shape[0]
+        g = jax.vmap(self.grad, in_axes=(0, 0, None, None, None))
+
+        def step(wb, idx):
+            valid = (idx < n).astype(x.dtype)
+            xb = jnp.take(x, idx, axis=0, mode="fill", fill_value=0)
+            yb = jnp.take(y, idx, mode="fill", fill_value=0)
+            gw, gb = g(*wb, xb, yb, valid / jnp.sum(valid))
+            return (wb[0] - lr[:, None] * gw, wb[1] - lr * gb), None
+
+        return jax.lax.scan(step, (w, b), batches)[0]
+
+    def _costs(self, w, b, data):
+        """Final cost of every model on all rows (block by block when blocked)."""
+        ax, n, loss = self.axis, self.problem.x.shape[0], self.problem.loss
+
+        def total(x, y):
+            one = lambda w, b: jnp.sum(_terms(loss, x @ w + b, y)[0])  # noqa: E731
+            return jax.vmap(one, in_axes=(ax, 0))(w, b)
+
+        if self.rows is None:
+            return total(*data[:2]) / n
+        xs, ys, x_tail, y_tail = data
+        sums = jax.lax.map(lambda xy: total(*xy), (xs, ys)).sum(axis=0)
+        return (sums + total(x_tail, y_tail)) / n
+
+    def _program(self, epochs: int):
+        ax, batched = self.axis, self.problem.batch_size is not None
+
+        def train(w, b, lr, *data):
+            lr_w = lr[:, None] if ax == 0 else lr[None, :]
+
+            def epoch(wb, batches):
+                if batched:
+                    return self._minibatch_epoch(*wb, lr, *data[:2], batches), None
+                gw, gb = self._gradients(*wb, data)
+                return (wb[0] - lr_w * gw, wb[1] - lr * gb), None
+
+            order = data[2] if batched else None
+            w, b = jax.lax.scan(epoch, (w, b), order, length=epochs)[0]
+            return self._costs(w, b, data[:2] if batched else data)
+
+        return jax.jit(train)
+
+    def compiled(self, epochs: int):
+        """The program for ``epochs`` and its arguments, compiled once."""
+        if epochs not in self._compiled:
+            w0, b0 = self.problem.init
+            w0 = w0 if self.axis == 0 else np.ascontiguousarray(w0.T)
+            args = (w0, b0, self.problem.learning_rate, *self._data(epochs))
+            args = tuple(self._put(a) for a in args)
+            program = self._program(epochs).lower(*args).compile()
+            self._compiled[epochs] = (program, args)
+        return self._compiled[epochs]
+
+    def run(self, epochs: int) -> np.ndarray:
+        program, args = self.compiled(epochs)
+        return np.asarray(program(*args), np.float64)
+
+    def temp_bytes(self, epochs: int) -> int | None:
+        stats = self.compiled(epochs)[0].memory_analysis()
+        return None if stats is None else int(stats.temp_size_in_bytes)

@@ -1,0 +1,249 @@
+"""Time to an answer, jaxperc against scikit-learn on the same data and folds.
+
+A task is three functions in :data:`TASKS`: ``prepare()`` (the data, not timed)
+and one function per contender that returns its answer (accuracy, and what else
+the task reports). Each is timed cold (its first call in a fresh process, after
+imports and data loading) and warm (median of later calls in this process).
+
+- ``fit``: one model on breast cancer (standardised) to LogisticRegression's
+  training cost. LogisticRegression(C) minimises ½‖w‖² + C·Σ log-loss, which is
+  jaxperc's mean bce + (l2/2)‖w‖² with l2 = 1/(C·n); jaxperc runs L-BFGS.
+- ``grid_cv``: 16 values of C × 5-fold cross-validation: jaxperc in ONE
+  ``train_many`` call (``make_grid`` over l2 and fold, the folds as weight
+  columns from ``kfold_weights``), scoring the held-out rows; scikit-learn
+  ``GridSearchCV(LogisticRegression(), {"C": ...}, cv=the same folds,
+  n_jobs=-1, refit=False)`` (jaxperc refits nothing either).
+- ``ovr_digits``: one-vs-rest on digits (1797 × 64, 10 classes), 75/25 split:
+  jaxperc one ``train_many`` with a target column per class; scikit-learn
+  ``OneVsRestClassifier(LogisticRegression())``.
+
+Nested cross-validation is meant to become one more entry of :data:`TASKS`.
+"""
+
+from __future__ import annotations
+
+import json
+import statistics
+import subprocess
+import sys
+import warnings
+
+import numpy as np
+
+import jaxperc as jp
+import jaxperc.data
+
+from .coldstart import ROOT, child_env
+from .timing import timed
+from .workloads import breast_cancer
+
+C = 1.0
+GRID_C = np.logspace(-3, 3, 16)
+FOLDS = 5
+LBFGS = dict(loss="bce", optimizer="lbfgs")
+
+
+def _sizes(quick: bool) -> dict:
+    """At --quick sizes: two values of C and few iterations (a smoke test)."""
+    if quick:
+        return {"grid_C": np.array([0.1, 10.0]), "max_epochs": 20, "sk_iter": 20}
+    return {"grid_C": GRID_C, "max_epochs": 1000, "sk_iter": 1000}
+
+
+def _quiet_sklearn():
+    from sklearn.exceptions import ConvergenceWarning
+
+    warnings.simplefilter("ignore", ConvergenceWarning)
+
+
+def penalised_cost(x, y, w, b, l2) -> float:
+    """Mean log-loss + (l2/2)‖w‖², in float64."""
+    w = np.asarray(w, np.float64)
+    z = np.asarray(x, np.float64) @ w + float(b)
+    return float(np.mean(np.logaddexp(0.0, z) - y * z) + 0.5 * l2 * w @ w)
+
+
+# ------------------------------------------------------------------------ fit
+
+
+def prepare_fit(quick: bool = False) -> dict:
+    x, y = breast_cancer()
+    return {"x": x, "y": y, "l2": 1.0 / (C * x.shape[0]), **_sizes(quick)}
+
+
+def jaxperc_fit(d: dict) -> dict:
+    r = jp.train(d["x"], d["y"], l2=d["l2"], max_epochs=d["max_epochs"], **LBFGS)
+    w, b = np.asarray(r.params.w), float(r.params.b)
+    acc = float(np.mean(((d["x"] @ w + b) > 0) == d["y"]))
+    cost = penalised_cost(d["x"], d["y"], w, b, d["l2"])
+    return {"accuracy": acc, "cost": cost, "iterations": int(r.epochs)}
+
+
+def sklearn_fit(d: dict) -> dict:
+    from sklearn.linear_model import LogisticRegression
+
+    _quiet_sklearn()
+    lr = LogisticRegression(C=C, max_iter=d["sk_iter"]).fit(d["x"], d["y"].astype(int))
+    cost = penalised_cost(d["x"], d["y"], lr.coef_[0], lr.intercept_[0], d["l2"])
+    acc = float(lr.score(d["x"], d["y"].astype(int)))
+    return {"accuracy": acc, "cost": cost, "iterations": int(lr.n_iter_[0])}
+
+
+# -------------------------------------------------------------------- grid_cv
+
+
+def prepare_grid(quick: bool = False) -> dict:
+    x, y = breast_cancer()
+    folds = jaxperc.data.kfold_weights(y.astype(int), FOLDS, seed=0)  # [k, n]
+    return {"x": x, "y": y, "folds": folds, **_sizes(quick)}
+
+
+def jaxperc_grid(d: dict) -> dict:
+    x, y, folds = d["x"], d["y"], d["folds"]
+    cs = d["grid_C"]
+    grid = jp.make_grid(l2=1.0 / cs, fold=range(FOLDS))
+    kw = grid.kwargs  # l2 = 1/(C·n_train) of each model's own fold
+    kw["l2"] = grid.labels["l2"] / folds.sum(axis=1)[grid.labels["fold"]]
+    r = jp.train_many(x, y, weights=folds.T, max_epochs=d["max_epochs"], **kw, **LBFGS)
+    w, b = np.asarray(r.params.w), np.asarray(r.params.b)
+    right = ((x @ w.T + b) > 0) == (y[:, None] > 0.5)  # [n, M]
+    held = 1.0 - folds[grid.labels["fold"]].T
+    acc = grid.reshape((right * held).sum(axis=0) / held.sum(axis=0)).mean(axis=1)
+    best = int(np.argmax(acc))
+    return {"accuracy": float(acc[best]), "best_C": float(d["grid_C"][best])}
+
+
+def sklearn_grid(d: dict) -> dict:
+    from sklearn.linear_model import LogisticRegression
+    from sklearn.model_selection import GridSearchCV
+
+    _quiet_sklearn()
+    cv = [(np.flatnonzero(f), np.flatnonzero(f == 0)) for f in d["folds"]]
+    search = GridSearchCV(
+        LogisticRegression(max_iter=d["sk_iter"]),
+        {"C": d["grid_C"]},
+        cv=cv,
+        n_jobs=-1,
+        refit=False,
+    ).fit(d["x"], d["y"].astype(int))
+    acc = search.cv_results_["mean_test_score"]
+    best = int(np.argmax(acc))
+    return {"accuracy": float(acc[best]), "best_C": float(d["grid_C"][best])}
+
+
+# ----------------------------------------------------------------- ovr_digits
+
+
+def prepare_digits(quick: bool = False) -> dict:
+    from sklearn.datasets import load_digits
+
+    x, y = load_digits(return_X_y=True)
+    std = x.std(axis=0)
+    x = ((x - x.mean(axis=0)) / np.where(std > 0, std, 1.0)).astype(np.float32)
+    train, test = jaxperc.data.train_test_split(y, test_fraction=0.25, seed=0)
+    out = {"x": x[train], "y": y[train], "x_test": x[test], "y_test": y[test]}
+    return {**out, **_sizes(quick)}
+
+
+def jaxperc_ovr(d: dict) -> dict:
+    k = 10
+    targets = jaxperc.data.one_vs_rest(d["y"], k)
+    l2 = 1.0 / (C * d["x"].shape[0])
+    r = jp.train_many(
+        d["x"],
+        targets,
+        target_index=np.arange(k),
+        l2=l2,
+        max_epochs=d["max_epochs"],
+        **LBFGS,
+    )
+    w, b = np.asarray(r.params.w), np.asarray(r.params.b)
+    pred = np.argmax(d["x_test"] @ w.T + b, axis=1)
+    return {"accuracy": float(np.mean(pred == d["y_test"]))}
+
+
+def sklearn_ovr(d: dict) -> dict:
+    from sklearn.linear_model import LogisticRegression
+    from sklearn.multiclass import OneVsRestClassifier
+
+    _quiet_sklearn()
+    model = OneVsRestClassifier(LogisticRegression(C=C, max_iter=d["sk_iter"]))
+    model.fit(d["x"], d["y"])
+    return {"accuracy": float(model.score(d["x_test"], d["y_test"]))}
+
+
+TASKS = {
+    "fit": (prepare_fit, jaxperc_fit, sklearn_fit),
+    "grid_cv": (prepare_grid, jaxperc_grid, sklearn_grid),
+    "ovr_digits": (prepare_digits, jaxperc_ovr, sklearn_ovr),
+}
+CONTENDERS = ("jaxperc", "sklearn")
+
+_CHILD = """
+import json, sys, time
+import sklearn.linear_model, sklearn.model_selection
+from scripts.bench.userlevel import TASKS
+prepare, *fns = TASKS[sys.argv[1]]
+fn = fns[("jaxperc", "sklearn").index(sys.argv[2])]
+data = prepare()
+t = time.perf_counter()
+answer = fn(data)
+print(json.dumps({"seconds": time.perf_counter() - t, **answer}))
+"""
+
+
+def cold(task: str, contender: str) -> dict:
+    """The first call in a fresh process (imports and data loaded beforehand)."""
+    done = subprocess.run(
+        [sys.executable, "-c", _CHILD, task, contender],
+        capture_output=True,
+        text=True,
+        env=child_env(JAXPERC_CACHE_DIR="off"),
+        cwd=ROOT,
+        check=True,
+    )
+    return json.loads(done.stdout.strip().splitlines()[-1])
+
+
+def warm(task: str, repeats: int, quick: bool = False) -> dict:
+    """Median of ``repeats`` calls each, interleaved, after one warm-up call."""
+    prepare, *fns = TASKS[task]
+    data = prepare(quick)
+    out = {
+        name: {"answer": fn(data), "times_s": []}
+        for name, fn in zip(CONTENDERS, fns, strict=True)
+    }
+    for r in range(repeats):
+        order = list(zip(CONTENDERS, fns, strict=True))[:: 1 if r % 2 == 0 else -1]
+        for name, fn in order:
+            out[name]["times_s"].append(timed(fn, data)[0])
+    for row in out.values():
+        row.update(row.pop("answer"))
+        row["seconds"] = statistics.median(row["times_s"])
+    return _compare(out)
+
+
+def _compare(rows: dict) -> dict:
+    jx, sk = rows["jaxperc"], rows["sklearn"]
+    rows["speedup"] = sk["seconds"] / jx["seconds"]
+    rows["accuracy_gap_points"] = 100.0 * (jx["accuracy"] - sk["accuracy"])
+    return rows
+
+
+def userlevel(quick: bool, repeats: int) -> dict:
+    """Every task warm; cold too unless ``quick``."""
+    out = {"C": C, "grid_C": GRID_C.tolist(), "folds": FOLDS, "tasks": {}}
+    for task in TASKS:
+        res = {"warm": warm(task, repeats, quick)}
+        if not quick:
+            res["cold"] = _compare({c: cold(task, c) for c in CONTENDERS})
+        out["tasks"][task] = res
+        w = res["warm"]
+        print(
+            f"\n== user level {task}: jaxperc {w['jaxperc']['seconds'] * 1e3:.1f} ms "
+            f"(accuracy {w['jaxperc']['accuracy']:.3f}), scikit-learn "
+            f"{w['sklearn']['seconds'] * 1e3:.1f} ms "
+            f"({w['sklearn']['accuracy']:.3f}): {w['speedup']:.1f}×",
+            flush=True,
+        )
+    return out
