@@ -328,12 +328,11 @@ def _check_rows(where, config: Config) -> None:
             "= 'validation_accuracy' needs validation rows: set "
             "data.validation_fraction > 0, sweep.fold or sweep.bootstrap",
         )
-    if s.outer_fold is not None and (d.test_fraction > 0 or s.bootstrap):
+    if s.outer_fold is not None and d.test_fraction > 0:
         raise _fail(
             where,
             "sweep.outer_fold",
-            "tests on its outer folds: set data.test_fraction = 0 "
-            "(and no sweep.bootstrap)",
+            "tests on its outer folds: set data.test_fraction = 0",
         )
 
 
