@@ -1,8 +1,10 @@
 """One experiment from a :class:`~jaxperc.config.Config`: data, grid, training, summary.
 
-:func:`prepare` turns a config into arrays (loading and splitting the data, fitting
-the standardizer on the training rows, building the sweep grid) without touching the
-disk, so every mistake surfaces before a run folder exists. :func:`run_experiment`
+:func:`prepare` turns a config into arrays (loading and splitting the data, the
+weight columns that give each model its training and validation rows
+(:mod:`~jaxperc.experiment.roles`), the standardizers fitted on training rows only —
+one per weight column when there are several — and the sweep grid) without touching
+the disk, so every mistake surfaces before a run folder exists. :func:`run_experiment`
 then trains the whole grid as ONE ``jaxperc.train_many`` call, checkpointing between
 compiled chunks, and writes the run folder (:mod:`jaxperc.rundir`).
 """
