@@ -156,7 +156,7 @@ def cmd_predict(args) -> int:
         raise JaxpercError(f"{args.output} already exists; add --force to overwrite")
     names = [str(n) for n in params["feature_names"]]
     x = rundir.read_features(args.input, names)
-    z = jaxperc.data.Standardizer(params["mean"], params["scale"]).apply(x)
+    z = _model_standardizer(params, m).apply(x)
     with _x64(str(w.dtype)):
         model = core.Params(w[m], b[m])
         prob = np.asarray(
@@ -170,6 +170,15 @@ def cmd_predict(args) -> int:
     else:
         sys.stdout.write(text)
     return EXIT_OK
+
+
+def _model_standardizer(params, m: int) -> jaxperc.data.Standardizer:
+    """Model m's own row of the saved standardizer tables ([d] in older runs)."""
+    mean, scale = params["mean"], params["scale"]
+    if mean.ndim == 1:
+        return jaxperc.data.Standardizer(mean, scale)
+    s = int(params["standardizer_index"][m])
+    return jaxperc.data.Standardizer(mean[s], scale[s])
 
 
 def cmd_datasets(args) -> int:

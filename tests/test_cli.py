@@ -112,7 +112,7 @@ def test_run_names_a_new_folder_and_applies_overrides(tmp_path, capsys):
     info = json.loads((runs[0] / "run.json").read_text())
     assert info["command"][:2] == ["jaxperc", "run"] and "--set" in info["command"]
     out = capsys.readouterr().out
-    assert "mean ± std over seed" in out
+    assert "mean [95 % interval, Student t] over seed" in out
 
 
 def test_out_refuses_a_non_empty_folder(tmp_path, capsys):

@@ -132,6 +132,11 @@ def _check_range(where, section: str, values: dict[str, Any]) -> None:
         lambda v: 0 <= v < 1,
         "must be in [0, 1) (0: no held-out test split)",
     )
+    need(
+        "validation_fraction",
+        lambda v: 0 <= v < 1,
+        "must be in [0, 1) (0: no validation split)",
+    )
     need("delimiter", lambda v: len(v) == 1, "must be one character, e.g. ';'")
 
 
@@ -212,8 +217,8 @@ def _sweep(where, raw: dict) -> SweepConfig:
     table = raw.get("sweep", {})
     if not isinstance(table, dict):
         raise _fail(where, "sweep", "must be a table: write it as [sweep]")
-    known = [*LIST_AXES, "fold", "bootstrap", "class"]
-    axes, fold, boot, classes = [], None, None, None
+    known = [*LIST_AXES, "fold", "bootstrap", "outer_fold", "class"]
+    axes, fold, boot, classes, outer = [], None, None, None, None
     for key, value in table.items():
         dotted = f"sweep.{key}"
         if key not in known:
@@ -224,6 +229,10 @@ def _sweep(where, raw: dict) -> SweepConfig:
             if value < low:
                 raise _fail(where, dotted, f"= {value} must be ≥ {low}")
             fold, boot = (value, boot) if key == "fold" else (fold, value)
+        elif key == "outer_fold":
+            outer = _typed(where, dotted, value, int, False)
+            if outer < 2:
+                raise _fail(where, dotted, f"= {outer} must be ≥ 2")
         elif key == "class":
             if value == "all":
                 classes = "all"
@@ -243,11 +252,17 @@ def _sweep(where, raw: dict) -> SweepConfig:
         raise _fail(
             where, "sweep.bootstrap", "cannot be combined with sweep.fold; pick one"
         )
-    return SweepConfig(tuple(axes), fold, boot, classes)
+    if outer is not None and fold is None:
+        raise _fail(
+            where,
+            "sweep.outer_fold",
+            "needs sweep.fold (the inner folds that choose the setting), e.g. fold = 5",
+        )
+    return SweepConfig(tuple(axes), fold, boot, classes, outer)
 
 
 def _cross_checks(where, config: Config) -> None:
-    d, t, s, o = config.data, config.train, config.sweep, config.output
+    d, t, s = config.data, config.train, config.sweep
     if d.source not in SYNTHETIC:
         bundled = [i.name for i in jaxperc.data.list_datasets()]
         looks_like_file = d.source.endswith((".csv", ".txt", ".tsv")) or (
@@ -263,20 +278,13 @@ def _cross_checks(where, config: Config) -> None:
     if t.schedule is not None:
         _choice(where, "train.schedule", t.schedule, training.SCHEDULES)
     _choice(where, "train.dtype", t.dtype, DTYPES)
-    _choice(where, "output.metric", o.metric, METRICS)
+    _check_rows(where, config)
     if t.loss == "bce" and config.model.activation != "sigmoid":
         raise _fail(
             where,
             "train.loss",
             f"= 'bce' needs model.activation = 'sigmoid' (got "
             f"{config.model.activation!r}); use loss = 'mse'",
-        )
-    if o.metric == "test_accuracy" and d.test_fraction == 0 and s.fold is None:
-        raise _fail(
-            where,
-            "output.metric",
-            "= 'test_accuracy' needs a test set: set data.test_fraction > 0, "
-            "sweep.fold, or output.metric = 'train_accuracy'",
         )
     hparams = dict(t.optimizer_kwargs)
     for name, values in s.axes:
@@ -289,6 +297,42 @@ def _cross_checks(where, config: Config) -> None:
     if t.optimizer == "lbfgs" and any(n == "learning_rate" for n, _ in s.axes):
         raise _fail(
             where, "sweep.learning_rate", "cannot be swept with optimizer 'lbfgs'"
+        )
+
+
+def _check_rows(where, config: Config) -> None:
+    """Selection never sees test rows; validation rows come from one place."""
+    d, s, metric = config.data, config.sweep, config.output.metric
+    if metric is not None and metric.startswith("test_"):
+        raise _fail(
+            where,
+            "output.metric",
+            f"= {metric!r} would choose the best model by the rows that report "
+            "its accuracy; use 'validation_accuracy' (the test set is reported "
+            "for the chosen model)",
+        )
+    if metric is not None:
+        _choice(where, "output.metric", metric, METRICS)
+    if d.validation_fraction > 0 and (s.fold or s.bootstrap):
+        raise _fail(
+            where,
+            "data.validation_fraction",
+            "cannot be combined with sweep.fold or sweep.bootstrap: their "
+            "held-out or out-of-bag rows are the validation rows; set it to 0",
+        )
+    has_validation = d.validation_fraction > 0 or s.fold or s.bootstrap
+    if metric == "validation_accuracy" and not has_validation:
+        raise _fail(
+            where,
+            "output.metric",
+            "= 'validation_accuracy' needs validation rows: set "
+            "data.validation_fraction > 0, sweep.fold or sweep.bootstrap",
+        )
+    if s.outer_fold is not None and d.test_fraction > 0:
+        raise _fail(
+            where,
+            "sweep.outer_fold",
+            "tests on its outer folds: set data.test_fraction = 0",
         )
 
 
@@ -361,6 +405,8 @@ def config_to_dict(config: Config) -> dict[str, dict[str, Any]]:
         sweep["fold"] = s.fold
     if s.bootstrap is not None:
         sweep["bootstrap"] = s.bootstrap
+    if s.outer_fold is not None:
+        sweep["outer_fold"] = s.outer_fold
     if s.classes is not None:
         sweep["class"] = s.classes if s.classes == "all" else list(s.classes)
     out["sweep"] = sweep

@@ -51,7 +51,7 @@ def cost_curves(path: Path, cost_history: np.ndarray, best: int) -> None:
 
 
 def decision_boundary(
-    path: Path, problem, params: core.Params, activation: str, title: str
+    path: Path, problem, model: int, params: core.Params, activation: str, title: str
 ) -> None:
     """Data and the ŷ = 0.5 line of one model, in the original feature units."""
     ds = problem.dataset
@@ -63,7 +63,7 @@ def decision_boundary(
         np.linspace(lo[1] - pad[1], hi[1] + pad[1], 200),
     )
     grid = np.column_stack([g0.ravel(), g1.ravel()])
-    z = problem.standardizer.apply(grid)
+    z = problem.standardizer_of(model).apply(grid)
     w = np.asarray(params.w)
     prob = np.asarray(
         core.forward(params, z.astype(w.dtype), activation=activation)
@@ -112,7 +112,7 @@ def plot_run(plots_dir: Path, problem, result, summary, activation: str) -> list
         label = summary["best"].get("class")
         title = f"best model {best}" + (f": {label} vs rest" if label else "")
         written.append(plots_dir / "boundary.png")
-        decision_boundary(written[-1], problem, params, activation, title)
+        decision_boundary(written[-1], problem, best, params, activation, title)
     swept = {k: v for k, v in problem.grid.axes.items() if len(v) > 1}
     if len(swept) == 2:
         metric = summary["metric"]

@@ -1,8 +1,21 @@
-"""Plain-text tables of a run's results, as ``jaxperc run`` prints them."""
+"""Plain-text tables of a run's results, as ``jaxperc run`` prints them.
+
+Every number says its rows: ``train_acc`` on the rows a model fitted, ``val_acc``
+on its validation rows (what chooses), ``test_acc`` on test rows (never chooses).
+A model that stopped at ``train.max_epochs`` or diverged is marked ``!``.
+"""
 
 import numpy as np
 
 TOP_ROWS = 10
+REPEATS = ("seed", "fold", "resample")
+UNFINISHED = ("max_epochs", "diverged")  # stop reasons marked "!" in the table
+COLUMNS = {  # summary key → column header
+    "cost": "cost",
+    "train_accuracy": "train_acc",
+    "validation_accuracy": "val_acc",
+    "test_accuracy": "test_acc",
+}
 
 
 def _fmt(value, width: int = 0) -> str:
@@ -28,11 +41,28 @@ def table(rows: list[list], header: list[str]) -> str:
     )
 
 
-def format_summary(summary: dict, top: int = TOP_ROWS) -> str:
-    """The plain-text tables printed at the end of a run."""
-    metric = summary["metric"]
-    models = summary["models"]
-    axes = list(summary["axes"])
+def interval_text(stat: dict) -> str:
+    """``mean [low, high]`` of a summary statistic (just the mean without one)."""
+    if stat.get("mean") is None:
+        return "-"
+    if stat.get("low") is None:
+        return _fmt(stat["mean"])
+    return f"{_fmt(stat['mean'])} [{_fmt(stat['low'])}, {_fmt(stat['high'])}]"
+
+
+def _stop(model: dict) -> str:
+    reason = model["stop_reason"]
+    return f"{reason} !" if reason in UNFINISHED else reason
+
+
+def _shown(summary: dict) -> list[str]:
+    """Metric columns with at least one value in this run."""
+    return [k for k in COLUMNS if any(m[k] is not None for m in summary["models"])]
+
+
+def _model_table(summary: dict, top: int) -> list[str]:
+    metric, models = summary["metric"], summary["models"]
+    labels = [k for k in models[0] if k not in _MODEL_FIELDS]
 
     def key(m):
         cost = m["cost"] if m["cost"] is not None else float("inf")
@@ -42,48 +72,111 @@ def format_summary(summary: dict, top: int = TOP_ROWS) -> str:
         return (-acc, cost, m["model"])
 
     ranked = sorted(models, key=key)[:top]
-    cols = ["cost", "train_accuracy", "test_accuracy", "epochs", "stop_reason"]
-    header = ["model", *axes, "cost", "train_acc", "test_acc", "epochs", "stop"]
-    lines = [
+    shown = _shown(summary)
+    rows = [
+        [m["model"], *(m[a] for a in labels), *(m[c] for c in shown), m["epochs"],
+         _stop(m)]
+        for m in ranked
+    ]  # fmt: skip
+    header = ["model", *labels, *(COLUMNS[c] for c in shown), "epochs", "stop"]
+    return [
         f"best {len(ranked)} of {len(models)} models by {metric}:",
-        table(
-            [
-                [m["model"], *(m[a] for a in axes), *(m[c] for c in cols)]
-                for m in ranked
-            ],
-            header,
-        ),
+        table(rows, header),
     ]
+
+
+_MODEL_FIELDS = (
+    "model", *COLUMNS, "epochs", "converged", "diverged", "stop_reason",
+)  # fmt: skip
+
+
+def _group_table(summary: dict) -> list[str]:
     groups = summary["groups"]
-    if 1 < len(groups) < len(models) or (groups and groups[0]["n_models"] > 1):
-        keys = [a for a in axes if a not in ("seed", "fold", "resample")]
-        rows = []
-        for g in groups:
-            stats = [
-                f"{_fmt(g[c]['mean'])} ± {_fmt(g[c]['std'])}"
-                for c in ("cost", "train_accuracy", "test_accuracy")
-            ]
-            rows.append([*(g[k] for k in keys), g["n_models"], *stats])
-        over = [a for a in axes if a in ("seed", "fold", "resample")]
-        lines += [
-            "",
-            f"mean ± std over {', '.join(over) or 'repeats'}:",
-            table(rows, [*keys, "n", "cost", "train_acc", "test_acc"]),
-        ]
+    if not (1 < len(groups) < summary["n_models"] or groups[0]["n_models"] > 1):
+        return []
+    over = [a for a in summary["axes"] if a in REPEATS] or ["repeats"]
+    keys = [k for k in groups[0] if k not in (*COLUMNS, "n_models", "epochs")]
+    shown = _shown(summary)
+    rows = [
+        [*(g[k] for k in keys), g["n_models"], *(interval_text(g[c]) for c in shown)]
+        for g in groups
+    ]
+    kind = groups[0][shown[0]].get("interval", "t")
+    how = "Nadeau–Bengio corrected t" if kind == "corrected_t" else "Student t"
+    return [
+        "",
+        f"mean [95 % interval, {how}] over {', '.join(over)}:",
+        table(rows, [*keys, "n", *(COLUMNS[c] for c in shown)]),
+    ]
+
+
+def _choice_lines(summary: dict) -> list[str]:
+    metric, lines = summary["metric"], []
+    best = summary.get("best_setting")
+    if best is not None and best["n_models"] > 1:
+        keys = [k for k in best if k not in (*COLUMNS, "n_models", "epochs", "index")]
+        name = ", ".join(f"{k} {_fmt(best[k])}" for k in keys) or "the one setting"
+        lines.append(f"best setting by {metric}: {name}: {interval_text(best[metric])}")
+        if best["test_accuracy"]["mean"] is not None:
+            lines.append(
+                f"  its test accuracy ({summary['rows']['test']}): "
+                f"{interval_text(best['test_accuracy'])}"
+            )
+    comp = summary.get("comparison")
+    if comp:
+        runner = ", ".join(f"{k} {_fmt(v)}" for k, v in comp["runner_up"].items())
+        verdict = (
+            "distinguishable" if comp["distinguishable"] else "NOT distinguishable"
+        )
+        lines.append(
+            f"  vs runner-up ({runner}): difference {_fmt(comp['difference'])}, "
+            f"p = {comp['p_value']:.3g} ({comp['test']} over "
+            f"{', '.join(comp['over'])}): {verdict} at 5 %"
+        )
+    return lines
+
+
+def _nested_lines(summary: dict) -> list[str]:
+    nested = summary.get("nested")
+    if not nested:
+        return []
+    rows = [[o.pop("outer_fold"), *o.values()] for o in map(dict, nested["outer"])]
+    header = ["outer_fold", *(k for k in nested["outer"][0] if k != "outer_fold")]
+    return [
+        "",
+        "nested cross-validation, setting chosen per outer fold on its inner folds:",
+        table(rows, header),
+        f"nested estimate (test accuracy on {nested['rows'].split(';')[0]}): "
+        f"{interval_text(nested['accuracy'])}",
+    ]
+
+
+def format_summary(summary: dict, top: int = TOP_ROWS) -> str:
+    """The plain-text tables printed at the end of a run."""
+    lines = [*_model_table(summary, top), *_group_table(summary)]
+    lines += _nested_lines(summary)
     ovr = summary.get("one_vs_rest")
     if ovr:
-        accs = [s.get("test_accuracy", s["train_accuracy"]) for s in ovr["sets"]]
-        which = "test" if "test_accuracy" in ovr["sets"][0] else "training"
+        which = next(
+            k for k in ("test_accuracy", "validation_accuracy", "train_accuracy")
+            if k in ovr["sets"][0]
+        )  # fmt: skip
+        accs = [s[which] for s in ovr["sets"]]
         lines += [
             "",
-            f"one-vs-rest over {', '.join(ovr['classes'])}: {which} accuracy "
+            f"one-vs-rest over {', '.join(ovr['classes'])}: {which} "
             f"{np.mean(accs):.4g} (mean of {len(accs)} set{'s' * (len(accs) > 1)})",
         ]
-    best = summary["best"]
-    lines += [
-        "",
-        f"best: model {best['model']}, {metric} {_fmt(best[metric])}, "
-        f"{best['epochs']} epochs ({best['stop_reason']})",
-    ]
+    best, metric = summary["best"], summary["metric"]
+    lines += ["", *_choice_lines(summary)]
+    lines.append(
+        f"best model: {best['model']}, {metric} {_fmt(best[metric])}, "
+        f"{best['epochs']} epochs ({best['stop_reason']})"
+    )
+    stops = ", ".join(
+        f"{r} {n}{' !' if r in UNFINISHED else ''}" for r, n in summary["stops"].items()
+    )
+    lines.append(f"stops: {stops}")
+    lines.append(f"rows: validation = {summary['rows']['validation']}")
     lines += [f"note: {n}" for n in summary["notes"]]
     return "\n".join(lines)

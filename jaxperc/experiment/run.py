@@ -1,8 +1,10 @@
 """One experiment from a :class:`~jaxperc.config.Config`: data, grid, training, summary.
 
-:func:`prepare` turns a config into arrays (loading and splitting the data, fitting
-the standardizer on the training rows, building the sweep grid) without touching the
-disk, so every mistake surfaces before a run folder exists. :func:`run_experiment`
+:func:`prepare` turns a config into arrays (loading and splitting the data, the
+weight columns that give each model its training and validation rows
+(:mod:`~jaxperc.experiment.roles`), the standardizers fitted on training rows only —
+one per weight column when there are several — and the sweep grid) without touching
+the disk, so every mistake surfaces before a run folder exists. :func:`run_experiment`
 then trains the whole grid as ONE ``jaxperc.train_many`` call, checkpointing between
 compiled chunks, and writes the run folder (:mod:`jaxperc.rundir`).
 """
@@ -23,8 +25,9 @@ from jax.experimental import multihost_utils
 import jaxperc.data
 from jaxperc import training
 from jaxperc.errors import ConfigError, JaxpercError, NotConvergedWarning
-from jaxperc.experiment import rundir
+from jaxperc.experiment import roles, rundir
 from jaxperc.experiment.config import Config
+from jaxperc.experiment.nested import NestedColumns, nested_columns
 from jaxperc.experiment.summary import summarize
 
 
@@ -32,17 +35,27 @@ class Problem(NamedTuple):
     """Everything a run needs, as host arrays (rows of ``x`` are all samples)."""
 
     dataset: Any  # jaxperc.data.Dataset after data.features / data.positive
-    x: np.ndarray  # [n, d] float64, standardised when asked
+    x: np.ndarray  # [n, d] float64: globally standardised, or raw (see inputs)
     targets: np.ndarray  # [n, K] 0/1 target columns
-    train_idx: np.ndarray  # [n_train] rows used for training
-    test_idx: np.ndarray  # [n_test] held-out rows (may be empty)
-    standardizer: jaxperc.data.Standardizer  # identity when not standardising
+    train_idx: np.ndarray  # [n_train] the training part (fit + validation rows)
+    test_idx: np.ndarray  # [n_test] held-out test rows (may be empty)
     positive: tuple[str, ...]  # [K] name of class "1" of each target column
     negative: tuple[str, ...]  # [K] name of class "0" of each target column
-    weights: np.ndarray | None  # [n_train, F] fold masks / bootstrap counts
+    roles: roles.RowRoles  # [n_train, F] fit / validation / test rows per column
+    inputs: roles.ModelInputs  # the standardizer each model sees
     grid: training.Grid
     per_model: training.PerModel  # what each of the grid's models varies
     options: training.TrainOptions  # what they share
+    nested: NestedColumns | None = None  # under sweep.outer_fold
+
+    @property
+    def weights(self) -> np.ndarray | None:
+        """[n_train, F] fit weights (fold masks, bootstrap counts, validation split)."""
+        return self.roles.weights
+
+    def standardizer_of(self, model: int) -> jaxperc.data.Standardizer:
+        """Maps raw rows to the coordinates of ``model``'s parameters."""
+        return self.inputs.of(model, self.dataset.n_features)
 
     def model_columns(self) -> tuple[np.ndarray, np.ndarray]:
         """[M] target column and [M] weights column of each model."""
@@ -144,42 +157,64 @@ def prepare(config: Config) -> Problem:
     d, t, s = config.data, config.train, config.sweep
     ds = load_data(config)
     columns, positive, negative = _target_columns(config, ds)
-    n = ds.n_samples
     if d.test_fraction > 0:
         train_idx, test_idx = jaxperc.data.train_test_split(
             ds.y, test_fraction=d.test_fraction, seed=d.split_seed, stratify=d.stratify
         )
     else:
-        train_idx, test_idx = np.arange(n), np.arange(0)
-    if d.standardize:
-        std = jaxperc.data.fit_standardizer(
-            ds.x[train_idx], feature_names=ds.feature_names
-        )
-    else:
-        std = jaxperc.data.Standardizer.identity(ds.n_features)
-    x = std.apply(ds.x)
-    weights = None
+        train_idx, test_idx = np.arange(ds.n_samples), np.arange(0)
     axes: dict[str, Any] = {name: list(values) for name, values in s.axes}
     if columns:
         axes["class"] = columns
-    if s.fold is not None:
-        weights = jaxperc.data.kfold_weights(
-            ds.y[train_idx], s.fold, seed=d.split_seed, stratify=d.stratify
-        ).T
-        axes["fold"] = list(range(s.fold))
-    if s.bootstrap is not None:
-        weights = jaxperc.data.bootstrap_weights(
-            len(train_idx), s.bootstrap, seed=d.split_seed
-        ).T
-        axes["resample"] = list(range(s.bootstrap))
+    rows, plan, column_axis = _row_roles(config, ds.y[train_idx])
+    if column_axis is not None:
+        axes[column_axis] = list(range(rows.weights.shape[1]))
     if not axes:
         axes["seed"] = [t.seed]
     grid = training.make_grid(**axes)
     per_model = grid.per_model(seed=t.seed, learning_rate=t.learning_rate, l2=t.l2)
+    x, inputs = ds.x.astype(np.float64), roles.ModelInputs(None, None, None)
+    if d.standardize and rows.weights is not None:
+        # each column's own standardizer, fitted on its training rows only
+        tables = jaxperc.data.fit_standardizers(x[train_idx], rows.weights)
+        index = np.broadcast_to(
+            np.asarray(0 if per_model.weight_index is None else per_model.weight_index),
+            (grid.size,),
+        ).astype(np.int64)
+        per_model = per_model._replace(standardizer_index=index)
+        inputs = roles.ModelInputs(None, tables, index)
+    elif d.standardize:
+        std = jaxperc.data.fit_standardizer(
+            ds.x[train_idx], feature_names=ds.feature_names
+        )
+        x, inputs = std.apply(ds.x), roles.ModelInputs(std, None, None)
     return Problem(
-        ds, x, ds.targets(), train_idx, test_idx, std, positive, negative,
-        weights, grid, per_model, train_options(config),
+        ds, x, ds.targets(), train_idx, test_idx, positive, negative,
+        rows, inputs, grid, per_model, train_options(config), plan,
     )  # fmt: skip
+
+
+def _row_roles(config: Config, y_train):
+    """(RowRoles, NestedColumns or None, grid axis of the weight columns or None)."""
+    d, s = config.data, config.sweep
+    seed, stratify = d.split_seed, d.stratify
+    if s.outer_fold is not None:
+        plan = nested_columns(
+            y_train, s.outer_fold, s.fold, seed=seed, stratify=stratify
+        )
+        return plan.roles, plan, "fold"
+    if s.fold is not None:
+        w = jaxperc.data.kfold_weights(y_train, s.fold, seed=seed, stratify=stratify)
+        return roles.plain_roles(w.T, "fold"), None, "fold"
+    if s.bootstrap is not None:
+        w = jaxperc.data.bootstrap_weights(len(y_train), s.bootstrap, seed=seed)
+        return roles.plain_roles(w.T, "out-of-bag"), None, "resample"
+    if d.validation_fraction > 0:
+        w = roles.validation_split(
+            y_train, d.validation_fraction, seed=seed, stratify=stratify
+        )
+        return roles.plain_roles(w, "split"), None, None
+    return roles.plain_roles(None, roles.NO_VALIDATION), None, None
 
 
 def train_options(config: Config) -> training.TrainOptions:
@@ -289,6 +324,7 @@ def run_experiment(
                 problem.per_model,
                 problem.options,
                 weights=problem.weights,
+                standardizers=problem.inputs.tables,
                 callback=callback,
                 resume=state,
                 mesh="auto",

@@ -29,6 +29,10 @@ METRICS = "metrics.csv"
 SUMMARY = "summary.json"
 PARAMS = "params.npz"
 CHECKPOINT = "checkpoint.npz"
+# what params.npz says about the coordinates its w and b are in
+COORDINATES = (
+    "w and b of model m act on (x - mean[s]) / scale[s], s = standardizer_index[m]"
+)
 OUR_FILES = (CONFIG, RUN, METRICS, SUMMARY, PARAMS, CHECKPOINT)
 
 
@@ -170,11 +174,14 @@ def write_metrics(path: Path, result) -> None:
 def write_params(path: Path, problem, result, best: int, activation: str) -> None:
     """Parameters and the preprocessing they need, loadable without pickle."""
     ti, _ = problem.model_columns()
+    mean, scale, index = standardizer_tables(problem)
     arrays = {
         "w": np.asarray(result.params.w),
         "b": np.asarray(result.params.b),
-        "mean": np.asarray(problem.standardizer.mean, np.float64),
-        "scale": np.asarray(problem.standardizer.scale, np.float64),
+        "mean": mean,
+        "scale": scale,
+        "standardizer_index": index,
+        "coordinates": np.asarray(COORDINATES),
         "feature_names": np.asarray(problem.dataset.feature_names, dtype=str),
         "classes": np.asarray(problem.dataset.classes, dtype=str),
         "target_index": ti,
@@ -186,6 +193,22 @@ def write_params(path: Path, problem, result, best: int, activation: str) -> Non
     for name, values in problem.grid.labels.items():
         arrays[f"label_{name}"] = np.asarray(values)
     atomic_write(path, lambda f: np.savez(f, **arrays))
+
+
+def standardizer_tables(problem) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """``mean`` [F, d], ``scale`` [F, d] and each model's row ``standardizer_index``."""
+    m, inputs = problem.grid.size, problem.inputs
+    if inputs.tables is not None:
+        mean, scale = inputs.tables.mean, inputs.tables.scale
+        index = inputs.index
+    else:
+        std = problem.standardizer_of(0)  # the one global standardizer (or identity)
+        mean, scale, index = std.mean[None, :], std.scale[None, :], np.zeros(m)
+    return (
+        np.asarray(mean, np.float64),
+        np.asarray(scale, np.float64),
+        np.asarray(index, np.int64),
+    )
 
 
 def read_params(run_dir: Path) -> dict[str, np.ndarray]:

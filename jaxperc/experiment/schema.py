@@ -11,7 +11,8 @@ SYNTHETIC = ("blobs", "xor")
 DTYPES = ("float32", "float64")
 INITS = ("normal", "uniform", "zeros")
 GRADS = ("manual", "autodiff")
-METRICS = ("test_accuracy", "train_accuracy", "cost")
+# what may choose the best model and setting: never test rows (see roles.py)
+METRICS = ("validation_accuracy", "train_accuracy", "cost")
 # optimizer hyper-parameters that a sweep may vary per model (floats only)
 FLOAT_HPARAMS = (
     "momentum",
@@ -39,6 +40,7 @@ class DataConfig:
     header: bool = True
     delimiter: str = ","
     test_fraction: float = 0.25
+    validation_fraction: float = 0.0
     split_seed: int = 0
     stratify: bool = True
     standardize: bool = True
@@ -81,12 +83,13 @@ class SweepConfig:
     fold: int | None = None
     bootstrap: int | None = None
     classes: str | tuple[str, ...] | None = None  # the ``class`` key
+    outer_fold: int | None = None  # nested CV: outer folds around ``fold``
 
 
 @dataclass(frozen=True)
 class OutputConfig:
     dir: str = "runs"
-    metric: str = "test_accuracy"
+    metric: str | None = None  # None: validation_accuracy, or cost without one
     plots: bool = True
     checkpoint_every: float = 30.0
 

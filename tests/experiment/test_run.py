@@ -68,7 +68,8 @@ def test_summary_matches_params_and_metrics(sweep_run):
     with np.load(out.run_dir / "params.npz", allow_pickle=False) as z:
         saved = {k: z[k] for k in z.files}
     assert saved["w"].shape == (6, 2) and saved["w"].dtype == np.float32
-    np.testing.assert_array_equal(saved["mean"], problem.standardizer.mean)
+    np.testing.assert_array_equal(saved["mean"], problem.standardizer_of(0).mean[None])
+    np.testing.assert_array_equal(saved["standardizer_index"], np.zeros(6))
     assert list(saved["feature_names"]) == ["x1", "x2"]
     assert set(saved["positive"]) == {"1"} and set(saved["negative"]) == {"0"}
     np.testing.assert_allclose(saved["label_learning_rate"], [0.1] * 3 + [1.0] * 3)
@@ -93,8 +94,8 @@ def test_summary_matches_params_and_metrics(sweep_run):
         assert entry["epochs"] == 60 and len(mine) in (60, 61)  # tol=0: max_epochs
         assert float(mine[-1]["cost"]) == pytest.approx(entry["cost"], rel=1e-2)
     best = summary["best"]
-    accs = [m["test_accuracy"] for m in summary["models"]]
-    assert best["test_accuracy"] == max(accs)
+    assert summary["metric"] == "cost"  # no validation rows: training cost chooses
+    assert best["cost"] == min(m["cost"] for m in summary["models"])
     assert int(saved["best"]) == best["model"]
 
 
@@ -121,7 +122,7 @@ def test_refuses_a_non_empty_folder(tmp_path):
     assert (tmp_path / "taken" / "keep.txt").read_text() == "mine"
 
 
-def test_kfold_tests_each_model_on_its_held_out_fold(tmp_path):
+def test_kfold_validates_each_model_on_its_held_out_fold(tmp_path):
     config = config_from_dict(
         {
             "data": {"source": "iris_2d", "test_fraction": 0.0},
@@ -142,12 +143,20 @@ def test_kfold_tests_each_model_on_its_held_out_fold(tmp_path):
     params = out.result.params
     for f, entry in enumerate(out.summary["models"]):
         rows = np.flatnonzero(held[:, f])
+        # each fold's own standardizer, fitted on its training folds only
+        std = problem.standardizer_of(f)
+        fitted = problem.x[held[:, f] == 0]
+        np.testing.assert_allclose(std.mean, fitted.mean(0), rtol=1e-12)
+        np.testing.assert_allclose(std.scale, fitted.std(0), rtol=1e-12)
         p = jaxperc.Params(params.w[f], params.b[f])
-        pred = np.asarray(jaxperc.predict(p, problem.x[rows].astype(np.float32)))
+        z = std.apply(problem.x[rows]).astype(np.float32)
+        pred = np.asarray(jaxperc.predict(p, z))
         assert entry["fold"] == f
-        assert entry["test_accuracy"] == pytest.approx(
+        assert entry["validation_accuracy"] == pytest.approx(
             np.mean(pred == problem.dataset.y[rows])
         )
+        assert entry["test_accuracy"] is None  # test_fraction = 0: no test rows
+    assert out.summary["metric"] == "validation_accuracy"
 
 
 def test_one_vs_rest_names_classes_and_combines_them(tmp_path):
