@@ -84,6 +84,7 @@ def test_nested_columns_keep_outer_test_rows_out_of_every_inner_fit():
         np.testing.assert_array_equal(r.validation[:, inner].sum(1), ~test)
 
 
+@pytest.mark.filterwarnings("ignore::jaxperc.errors.NotConvergedWarning")
 def test_nested_cv_python_api_chooses_inside_and_estimates_outside():
     ds = jaxperc.data.load_dataset("breast_cancer")
     options = jaxperc.training.TrainOptions(
