@@ -10,6 +10,7 @@ import time
 from pathlib import Path
 
 import numpy as np
+import pandas as pd
 import pytest
 
 import jaxperc
@@ -274,6 +275,12 @@ def _same_results(a: Path, b: Path) -> None:
         for key in ("w", "b"):
             np.testing.assert_array_equal(za[key], zb[key])  # bitwise on CPU
     assert (a / "metrics.csv").read_bytes() == (b / "metrics.csv").read_bytes()
+    ha, hb = (
+        pd.read_parquet(r / "metrics").sort_values(["model", "epoch"]) for r in (a, b)
+    )
+    assert not ha.duplicated(["model", "epoch"]).any()  # no epoch written twice
+    pd.testing.assert_frame_equal(ha.reset_index(drop=True), hb.reset_index(drop=True))
+    assert not list(a.rglob("*.tmp"))  # no temporary file outlives the run
     sa = json.loads((a / "summary.json").read_text())
     sb = json.loads((b / "summary.json").read_text())
     assert sa["models"] == sb["models"]
@@ -297,6 +304,8 @@ def test_resume_after_sigkill_equals_an_uninterrupted_run(long_config, tmp_path,
     proc.communicate(timeout=60)
     assert json.loads((run_dir / "run.json").read_text())["status"] == "running"
     assert not (run_dir / "params.npz").exists()
+    kept = pd.read_parquet(run_dir / "metrics")  # the history survives the kill
+    assert kept["epoch"].max() >= 31 and kept["model"].nunique() == 4
 
     corrupt = tmp_path / "corrupt"
     shutil.copytree(run_dir, corrupt)

@@ -22,7 +22,7 @@ from jax.experimental import multihost_utils
 import jaxperc.data
 from jaxperc import training
 from jaxperc.errors import ConfigError, JaxpercError
-from jaxperc.experiment import rundir
+from jaxperc.experiment import history, rundir
 from jaxperc.experiment.config import Config
 from jaxperc.experiment.summary import summarize
 
@@ -208,8 +208,11 @@ def train_options(config: Config) -> training.TrainOptions:
 class _Checkpointer:
     """The train_many callback: progress, checkpoints, and a clean stop on request."""
 
-    def __init__(self, path: Path, every: float, progress, stop: threading.Event):
+    def __init__(
+        self, path: Path, every: float, progress, stop: threading.Event, writer
+    ):
         self.path, self.every, self.progress, self.stop = path, every, progress, stop
+        self.writer = writer  # a history.HistoryWriter: the new epochs each chunk
         self.last = None  # time of the last save
         self.saved = False
 
@@ -221,6 +224,8 @@ class _Checkpointer:
             # process 0 decides for all (its Ctrl-C stops them all)
             flags = multihost_utils.broadcast_one_to_all(np.array([save, stop]))
             save, stop = bool(flags[0]), bool(flags[1])
+        if p.history_since is not None:
+            self.writer.append(p.epoch, p.history_since)
         if save:
             training.save_run_state(self.path, p.checkpoint())
             self.last, self.saved = now, True
@@ -265,16 +270,21 @@ def run_experiment(
             )
         if (run_dir / rundir.CHECKPOINT).exists():
             state = training.load_run_state(run_dir / rundir.CHECKPOINT)
+        rundir.remove_temporaries(run_dir)
         rundir.update_run_json(run_dir, status="running", resumed=rundir.now())
     else:
         created = rundir.create_run_dir(run_dir)
         rundir.write_text(run_dir / rundir.CONFIG, rundir.config_text(config))
         rundir.write_json(run_dir / rundir.RUN, rundir.run_info(command or []))
+    writer = history.HistoryWriter(
+        run_dir, config.output.history, 0 if state is None else state.epoch
+    )
     callback = _Checkpointer(
         run_dir / rundir.CHECKPOINT,
         config.output.checkpoint_every,
         progress,
         stop or threading.Event(),
+        writer,
     )
     try:
         rows = problem.train_idx
@@ -306,6 +316,9 @@ def run_experiment(
     summary = summarize(
         problem, result, activation=activation, metric=config.output.metric
     )
+    writer.finish(result.cost_history, result.accuracy_history)
+    if history.wants_csv(config.output.metrics_csv, history.count_rows(run_dir)):
+        history.write_csv(run_dir, run_dir / rundir.METRICS)
     rundir.write_results(run_dir, problem, result, summary, activation)
     if config.output.plots:
         from jaxperc.experiment import plots
