@@ -20,6 +20,7 @@ per model-epoch (``docs/cli.md`` has the measurement).
 """
 
 from collections.abc import Callable
+from concurrent.futures import Future, ThreadPoolExecutor
 from pathlib import Path
 
 import numpy as np
@@ -64,12 +65,12 @@ def _table(model, epoch, cost, acc):
     import pyarrow as pa
 
     columns = {
-        "model": pa.array(model.astype(np.int32)),
-        "epoch": pa.array(epoch.astype(np.int32)),
-        "cost": pa.array(cost.astype(np.float32)),
+        "model": pa.array(model.astype(np.int32, copy=False)),
+        "epoch": pa.array(epoch.astype(np.int32, copy=False)),
+        "cost": pa.array(cost.astype(np.float32, copy=False)),
     }
     if acc is not None:
-        columns["accuracy"] = pa.array(acc.astype(np.float32))
+        columns["accuracy"] = pa.array(acc.astype(np.float32, copy=False))
     return pa.table(columns)
 
 
@@ -94,19 +95,22 @@ def _write_part(path: Path, table) -> None:
 
 
 def _rows(cost, acc, start: int, keep: np.ndarray):
-    """(model, epoch, cost, accuracy) of the recorded, kept cells of [M, E] arrays."""
+    """(model, epoch, cost, accuracy) of the recorded, kept cells of [M, E] arrays,
+    sorted by model, then epoch (row-major boolean indexing)."""
     mask = ~np.isnan(cost) & keep[None, :]
-    model, col = np.nonzero(mask)  # row-major: sorted by model, then epoch
-    return (
-        model,
-        col + start,
-        cost[model, col],
-        None if acc is None else acc[model, col],
-    )
+    m, e = cost.shape
+    model = np.repeat(np.arange(m, dtype=np.int32), mask.sum(axis=1))
+    epochs = np.arange(start, start + e, dtype=np.int32)
+    epoch = np.broadcast_to(epochs[None, :], (m, e))[mask]
+    return model, epoch, cost[mask], None if acc is None else acc[mask]
 
 
 class HistoryWriter:
     """Appends a run's per-epoch history to ``<run>/metrics/``, a part per chunk.
+
+    Parts are encoded and written on one background thread while the next chunk
+    trains; :meth:`flush` waits for them (before every checkpoint, so a checkpoint
+    never claims epochs whose history is not on disk yet).
 
     Args:
       run_dir: the run folder.
@@ -119,6 +123,8 @@ class HistoryWriter:
         keep_epochs(np.zeros(1), policy)  # refuse a bad policy before writing
         self.folder = Path(run_dir) / FOLDER
         self.policy, self.epoch = policy, start
+        self._pool = ThreadPoolExecutor(1, thread_name_prefix="jaxperc-history")
+        self._pending: list[Future] = []
         for path in self.folder.glob("*") if self.folder.is_dir() else ():
             # leftovers past the checkpoint, and temporary files of a killed run
             if not path.name.endswith(".parquet") or _part_start(path) >= start:
@@ -129,30 +135,49 @@ class HistoryWriter:
         if epoch <= self.epoch:
             return
         cost, acc = history_since(self.epoch)
-        self._write(cost, acc, self.epoch)
+        self._pending.append(self._pool.submit(self._write, cost, acc, self.epoch))
         self.epoch = epoch
 
-    def finish(self, cost_history, accuracy_history) -> None:
-        """Write the epochs after the last chunk seen, and each model's last epoch.
+    def flush(self) -> None:
+        """Wait until every part handed over is on disk; raise a failed write's."""
+        pending, self._pending = self._pending, []
+        for future in pending:
+            future.result()
 
-        ``cost_history`` / ``accuracy_history`` are the run's full [M, E] arrays.
-        """
-        cost = np.asarray(cost_history, np.float64)
+    def close(self) -> None:
+        """Flush and stop the background thread."""
+        try:
+            self.flush()
+        finally:
+            self._pool.shutdown()
+
+    def abandon(self) -> None:
+        """Stop the background thread after its writes, raising nothing (a run that
+        failed already has an error to report)."""
+        self._pool.shutdown()
+
+    def finish(self, cost_history, accuracy_history) -> None:
+        """Write the epochs after the last chunk seen, and each model's last epoch,
+        then :meth:`close`. ``cost_history`` / ``accuracy_history``: the run's full
+        [M, E] arrays."""
+        self.close()
+        cost = np.asarray(cost_history)
         acc = None if accuracy_history is None else np.asarray(accuracy_history)
         end = cost.shape[1]
         first = not any(self.folder.glob("part-*.parquet"))
         if end > self.epoch or first:
             tail = None if acc is None else acc[:, self.epoch :]
             self._write(cost[:, self.epoch :], tail, self.epoch, force=first)
-        # each model's last recorded epoch, when the policy dropped it
-        recorded = ~np.isnan(cost)
-        last = end - 1 - np.argmax(recorded[:, ::-1], axis=1)
-        has = recorded.any(axis=1) & ~keep_epochs(last, self.policy)
-        model = np.flatnonzero(has)
-        if model.size:
-            epoch = last[model]
-            last_acc = None if acc is None else acc[model, epoch]
-            self._save(end, _table(model, epoch, cost[model, epoch], last_acc))
+        if self.policy != "all":  # each model's last epoch, if the policy dropped it
+            recorded = ~np.isnan(cost)
+            last = end - 1 - np.argmax(recorded[:, ::-1], axis=1)
+            model = np.flatnonzero(
+                recorded.any(axis=1) & ~keep_epochs(last, self.policy)
+            )
+            if model.size:
+                epoch = last[model]
+                last_acc = None if acc is None else acc[model, epoch]
+                self._save(end, _table(model, epoch, cost[model, epoch], last_acc))
         self.epoch = end
 
     def _write(self, cost, acc, start: int, force: bool = False) -> None:

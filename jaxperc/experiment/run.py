@@ -227,6 +227,7 @@ class _Checkpointer:
         if p.history_since is not None:
             self.writer.append(p.epoch, p.history_since)
         if save:
+            self.writer.flush()  # the history on disk reaches the checkpoint's epoch
             training.save_run_state(self.path, p.checkpoint())
             self.last, self.saved = now, True
         if self.progress is not None:
@@ -299,15 +300,18 @@ def run_experiment(
             mesh="auto",
         )
     except KeyboardInterrupt:
+        writer.abandon()
         rundir.update_run_json(run_dir, status="interrupted", ended=rundir.now())
         raise
     except JaxpercError as err:
+        writer.abandon()
         if not resume and not callback.saved and created:
             rundir.remove_run_dir(run_dir)  # nothing ran: leave no folder behind
         else:
             rundir.update_run_json(run_dir, status="failed", error=str(err))
         raise
     except BaseException as err:
+        writer.abandon()
         rundir.update_run_json(
             run_dir, status="failed", ended=rundir.now(), error=repr(err)
         )
