@@ -11,7 +11,6 @@ temporary name and renamed, so a crash never leaves half a file.
 import contextlib
 import csv
 import datetime
-import io
 import json
 import platform
 from pathlib import Path
@@ -199,6 +198,19 @@ def write_results(run_dir: Path, problem, result, summary, activation: str) -> N
     )
 
 
+def read_column(path: str | Path, name: str) -> list[str]:
+    """The cells of column ``name`` of a CSV file with a header, as text."""
+    with open(path, newline="", encoding="utf-8-sig") as f:
+        rows = list(csv.reader(f))
+    header = [h.strip() for h in rows[0]] if rows else []
+    if name not in header:
+        raise DataError(
+            f"{path}: no column {name!r} (--id-column); columns are {', '.join(header)}"
+        )
+    c = header.index(name)
+    return [row[c] if c < len(row) else "" for row in rows[1:]]
+
+
 def read_features(path: str | Path, feature_names: list[str]) -> np.ndarray:
     """[n, d] float64 columns named ``feature_names`` from a CSV file with a header."""
     try:
@@ -236,13 +248,3 @@ def read_features(path: str | Path, feature_names: list[str]) -> np.ndarray:
             "fix or remove that row"
         )
     return x
-
-
-def predictions_csv(prob: np.ndarray, names: list[str]) -> str:
-    """``row,probability,class`` text for the given [n] outputs and class names."""
-    out = io.StringIO()
-    writer = csv.writer(out, lineterminator="\n")
-    writer.writerow(["row", "probability", "class"])
-    for i, (p, name) in enumerate(zip(prob, names, strict=True)):
-        writer.writerow([i, f"{p:.6g}", name])
-    return out.getvalue()
