@@ -37,11 +37,10 @@ _UMASK_LOCK = threading.Lock()
 
 def _umask() -> int:
     """The process umask, read without changing it where Linux allows."""
-    with contextlib.suppress(OSError, ValueError):
-        with open("/proc/self/status") as f:
-            for line in f:
-                if line.startswith("Umask:"):
-                    return int(line.split()[1], 8)
+    with contextlib.suppress(OSError, ValueError), open("/proc/self/status") as f:
+        for line in f:
+            if line.startswith("Umask:"):
+                return int(line.split()[1], 8)
     with _UMASK_LOCK:  # elsewhere: set and restore (other threads wait here)
         mask = os.umask(0o077)
         os.umask(mask)
