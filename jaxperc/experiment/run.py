@@ -22,7 +22,7 @@ from jax.experimental import multihost_utils
 import jaxperc.data
 from jaxperc import training
 from jaxperc.errors import ConfigError, JaxpercError
-from jaxperc.experiment import history, rundir
+from jaxperc.experiment import history, html_report, rundir, tracking
 from jaxperc.experiment.config import Config
 from jaxperc.experiment.summary import summarize
 
@@ -331,6 +331,9 @@ def run_experiment(
             plots.plot_run(run_dir / "plots", problem, result, summary, activation)
     (run_dir / rundir.CHECKPOINT).unlink(missing_ok=True)
     rundir.update_run_json(run_dir, status="completed", ended=rundir.now())
+    html_report.write_report(run_dir)
+    if config.output.mlflow:
+        tracking.log_run(run_dir, config, summary)
     return RunResult(run_dir, summary, result, problem)
 
 
