@@ -1,4 +1,5 @@
-"""The ``jaxperc`` command: run experiments, predict, list data sets, check gradients.
+"""The ``jaxperc`` command: run experiments, predict, show and compare runs, list data
+sets, check gradients.
 
 A thin layer over :mod:`jaxperc.experiment`: it parses arguments, turns every
 :class:`~jaxperc.JaxpercError` into one ``error: ...`` line and exit status 2, and
@@ -14,8 +15,6 @@ import tempfile
 import threading
 import traceback
 from pathlib import Path
-
-import numpy as np
 
 import jaxperc.data
 from jaxperc import core, training
@@ -137,48 +136,85 @@ def _run_worker(config, args) -> int:
 
 def cmd_predict(args) -> int:
     from jaxperc.experiment import rundir
+    from jaxperc.experiment.runs import load_run
 
-    params = rundir.read_params(Path(args.run_dir))
-    w, b = params["w"], params["b"]
-    if args.model == "best":
-        m = int(params["best"])
-    else:
-        try:
-            m = int(args.model)
-        except ValueError:
-            m = -1
-        if not 0 <= m < len(b):
-            raise JaxpercError(
-                f"--model {args.model!r} must be 'best' or a model index in "
-                f"0..{len(b) - 1}"
-            )
+    run = load_run(args.run_dir)
+    model = args.model
+    selection = run.select(model)
     if args.output and Path(args.output).exists() and not args.force:
         raise JaxpercError(f"{args.output} already exists; add --force to overwrite")
-    names = [str(n) for n in params["feature_names"]]
-    x = rundir.read_features(args.input, names)
-    z = _model_standardizer(params, m).apply(x)
-    with _x64(str(w.dtype)):
-        model = core.Params(w[m], b[m])
-        prob = np.asarray(
-            core.forward(model, z.astype(w.dtype), activation=str(params["activation"]))
-        )
-    classes = np.where(prob >= 0.5, params["positive"][m], params["negative"][m])
-    text = rundir.predictions_csv(prob.astype(np.float64), [str(c) for c in classes])
+    x = rundir.read_features(args.input, run.feature_names)
+    if args.id_column:
+        first = [args.id_column, rundir.read_column(args.input, args.id_column)]
+    else:
+        first = ["row", [str(i) for i in range(x.shape[0])]]
+    columns = dict([first])
+    prob = run.predict_proba(x, model)
+    label = run.predict(x, model)
+    if selection.one_model:
+        columns["probability"] = [f"{p:.6g}" for p in prob]
+        columns["class"] = [str(c) for c in label]
+    elif selection.one_vs_rest:
+        columns["class"] = [str(c) for c in label]
+        for k, name in enumerate(selection.columns):
+            columns[f"probability_{name}"] = [f"{p:.6g}" for p in prob[:, k]]
+    else:
+        for k, name in enumerate(selection.columns):
+            columns[f"probability_{name}"] = [f"{p:.6g}" for p in prob[:, k]]
+            columns[f"class_{name}"] = [str(c) for c in label[:, k]]
+    text = _csv_text(columns)
     if args.output:
         rundir.write_text(Path(args.output), text)
-        print(f"wrote {len(prob)} predictions of model {m} to {args.output}")
+        which = ", ".join(str(m) for m in selection.models)
+        print(f"wrote {x.shape[0]} predictions of model {which} to {args.output}")
     else:
         sys.stdout.write(text)
     return EXIT_OK
 
 
-def _model_standardizer(params, m: int) -> jaxperc.data.Standardizer:
-    """Model m's own row of the saved standardizer tables ([d] in older runs)."""
-    mean, scale = params["mean"], params["scale"]
-    if mean.ndim == 1:
-        return jaxperc.data.Standardizer(mean, scale)
-    s = int(params["standardizer_index"][m])
-    return jaxperc.data.Standardizer(mean[s], scale[s])
+def _csv_text(columns: dict[str, list[str]]) -> str:
+    import csv
+    import io
+
+    out = io.StringIO()
+    writer = csv.writer(out, lineterminator="\n")
+    writer.writerow(list(columns))
+    writer.writerows(zip(*columns.values(), strict=True))
+    return out.getvalue()
+
+
+def cmd_show(args) -> int:
+    from jaxperc.experiment.runs import load_run
+
+    run = load_run(args.run_dir)
+    print(format_summary(run.summary))
+    print(f"run folder: {run.path} (status: {run.info.get('status')})")
+    report = run.path / "report.html"
+    if report.exists():
+        print(f"report: {report}")
+    for plot in run.plots:
+        print(f"plot: {plot}")
+    return EXIT_OK
+
+
+def cmd_compare(args) -> int:
+    from jaxperc.experiment import compare, rundir
+    from jaxperc.experiment.runs import load_run
+
+    table_ = compare.compare_runs([load_run(p) for p in args.run_dirs])
+    print(compare.as_text(table_))
+    if args.out:
+        out = Path(args.out)
+        if out.suffix.lower() not in (".csv", ".md"):
+            raise JaxpercError(
+                f"--out {out}: name a .csv or .md file (CSV or Markdown table)"
+            )
+        if out.exists() and not args.force:
+            raise JaxpercError(f"{out} already exists; add --force to overwrite")
+        writer = compare.as_csv if out.suffix.lower() == ".csv" else compare.as_markdown
+        rundir.write_text(out, writer(table_))
+        print(f"wrote {out}")
+    return EXIT_OK
 
 
 def cmd_datasets(args) -> int:
@@ -277,10 +313,27 @@ def build_parser() -> argparse.ArgumentParser:
     pred = sub.add_parser("predict", parents=[common], help="predict with a run")
     pred.add_argument("run_dir", metavar="RUNDIR")
     pred.add_argument("--input", required=True, help="CSV with the feature columns")
-    pred.add_argument("--model", default="best", help="'best' or a model index")
+    pred.add_argument(
+        "--model",
+        help="'best', a model index, or 'all' (every model; on a one-vs-rest run "
+        "the best set, which is also the default there)",
+    )
+    pred.add_argument(
+        "--id-column", metavar="NAME", help="carry this input column through"
+    )
     pred.add_argument("--output", help="CSV to write (default: stdout)")
     pred.add_argument("--force", action="store_true", help="overwrite --output")
     pred.set_defaults(func=cmd_predict)
+
+    show = sub.add_parser("show", parents=[common], help="a run's summary again")
+    show.add_argument("run_dir", metavar="RUNDIR")
+    show.set_defaults(func=cmd_show)
+
+    comp = sub.add_parser("compare", parents=[common], help="runs side by side")
+    comp.add_argument("run_dirs", metavar="RUNDIR", nargs="+")
+    comp.add_argument("--out", help="also write the table: FILE.csv or FILE.md")
+    comp.add_argument("--force", action="store_true", help="overwrite --out")
+    comp.set_defaults(func=cmd_compare)
 
     data = sub.add_parser("datasets", parents=[common], help="list bundled data")
     data.set_defaults(func=cmd_datasets)

@@ -10,6 +10,7 @@ import time
 from pathlib import Path
 
 import numpy as np
+import pandas as pd
 import pytest
 
 import jaxperc
@@ -274,6 +275,12 @@ def _same_results(a: Path, b: Path) -> None:
         for key in ("w", "b"):
             np.testing.assert_array_equal(za[key], zb[key])  # bitwise on CPU
     assert (a / "metrics.csv").read_bytes() == (b / "metrics.csv").read_bytes()
+    ha, hb = (
+        pd.read_parquet(r / "metrics").sort_values(["model", "epoch"]) for r in (a, b)
+    )
+    assert not ha.duplicated(["model", "epoch"]).any()  # no epoch written twice
+    pd.testing.assert_frame_equal(ha.reset_index(drop=True), hb.reset_index(drop=True))
+    assert not list(a.rglob("*.tmp"))  # no temporary file outlives the run
     sa = json.loads((a / "summary.json").read_text())
     sb = json.loads((b / "summary.json").read_text())
     assert sa["models"] == sb["models"]
@@ -297,6 +304,8 @@ def test_resume_after_sigkill_equals_an_uninterrupted_run(long_config, tmp_path,
     proc.communicate(timeout=60)
     assert json.loads((run_dir / "run.json").read_text())["status"] == "running"
     assert not (run_dir / "params.npz").exists()
+    kept = pd.read_parquet(run_dir / "metrics")  # the history survives the kill
+    assert kept["epoch"].max() >= 31 and kept["model"].nunique() == 4
 
     corrupt = tmp_path / "corrupt"
     shutil.copytree(run_dir, corrupt)
@@ -364,3 +373,66 @@ def test_float64_config_runs_in_64_bit_without_leaking_it(tmp_path):
     with np.load(tmp_path / "run" / "params.npz") as z:
         assert z["w"].dtype == np.float64
     assert not jax.config.jax_enable_x64  # 64-bit only for that command
+
+
+OVR = """
+[data]
+source = "iris"
+[train]
+loss = "bce"
+optimizer = "adam"
+learning_rate = 0.1
+max_epochs = 100
+[sweep]
+class = "all"
+[output]
+plots = false
+"""
+
+
+def test_predict_one_vs_rest_names_classes_and_keeps_ids(tmp_path, capsys):
+    cfg = write(tmp_path / "ovr.toml", OVR)
+    run_dir = tmp_path / "ovr"
+    assert main(["run", str(cfg), "--quiet", "--out", str(run_dir)]) == 0
+    iris = jaxperc.data.load_dataset("iris")
+    header = ",".join(["id", *iris.feature_names])
+    rows = [f"p{i}," + ",".join(str(v) for v in iris.x[i]) for i in (0, 60, 120)]
+    csv = write(tmp_path / "in.csv", "\n".join([header, *rows]) + "\n")
+    capsys.readouterr()
+    args = ["predict", str(run_dir), "--input", str(csv)]
+    assert main([*args, "--id-column", "id"]) == 0
+    lines = capsys.readouterr().out.splitlines()
+    assert lines[0] == (
+        "id,class,probability_setosa,probability_versicolor,probability_virginica"
+    )
+    assert [line.split(",")[0] for line in lines[1:]] == ["p0", "p60", "p120"]
+    assert lines[1].split(",")[1] == "setosa"
+    probs = np.array([[float(v) for v in line.split(",")[2:]] for line in lines[1:]])
+    classes = np.array(["setosa", "versicolor", "virginica"])
+    assert [line.split(",")[1] for line in lines[1:]] == list(classes[probs.argmax(1)])
+    assert main([*args, "--model", "0"]) == 0
+    assert capsys.readouterr().out.startswith("row,probability,class\n0,")
+    assert main([*args, "--id-column", "x"]) == 2
+    assert "no column 'x'" in capsys.readouterr().err
+
+
+def test_show_and_compare(tiny_run, tmp_path, capsys):
+    capsys.readouterr()
+    assert main(["show", str(tiny_run)]) == 0
+    out = capsys.readouterr().out
+    assert "best 2 of 2 models" in out and f"run folder: {tiny_run}" in out
+    cfg = write(tmp_path / "tiny.toml", TINY)
+    other = tmp_path / "other"
+    args = ["run", str(cfg), "--quiet", "--out", str(other)]
+    assert main([*args, "--set", "train.max_epochs=3"]) == 0
+    capsys.readouterr()
+    table = tmp_path / "cmp.csv"
+    assert main(["compare", str(tiny_run), str(other), "--out", str(table)]) == 0
+    out = capsys.readouterr().out
+    assert "train.max_epochs" in out and "best test_accuracy" in out
+    lines = table.read_text().splitlines()
+    assert lines[0] == "setting,run,other"
+    assert "train.max_epochs,40,3" in lines
+    assert main(["compare", str(tiny_run), "--out", str(table)]) == 2  # exists
+    assert main(["show", str(tmp_path)]) == 2
+    assert "not a run folder" in capsys.readouterr().err

@@ -152,7 +152,9 @@ def _section(where, raw: dict, section: str) -> dict[str, Any]:
         if key not in known:
             raise _unknown(where, dotted, [f"{section}.{k}" for k in known])
         base, optional = type_of(section, key)
-        if base is dict:
+        if dotted == "output.history":
+            out[key] = _history_policy(where, dotted, value)
+        elif base is dict:
             out[key] = _scalar_table(where, dotted, value)
         elif base is list:
             if not (isinstance(value, list) and all(isinstance(v, str) for v in value)):
@@ -162,6 +164,21 @@ def _section(where, raw: dict, section: str) -> dict[str, Any]:
             out[key] = _typed(where, dotted, value, base, optional)
     _check_range(where, section, out)
     return out
+
+
+def _history_policy(where, dotted, value) -> str | int:
+    """``output.history``: "all", "log" or an integer N ≥ 1 (every N-th epoch)."""
+    if isinstance(value, str) and value.isdigit():
+        value = int(value)  # --set output.history=10 arrives as text
+    if value in ("all", "log") or (
+        isinstance(value, int) and not isinstance(value, bool) and value >= 1
+    ):
+        return value
+    raise _fail(
+        where,
+        dotted,
+        f'= {value!r} must be "all", "log" or an integer N ≥ 1 (every N-th epoch)',
+    )
 
 
 def _axis_values(where, dotted, value, integer: bool) -> tuple:

@@ -25,7 +25,7 @@ from jax.experimental import multihost_utils
 import jaxperc.data
 from jaxperc import training
 from jaxperc.errors import ConfigError, JaxpercError, NotConvergedWarning
-from jaxperc.experiment import roles, rundir
+from jaxperc.experiment import history, html_report, roles, rundir, tracking
 from jaxperc.experiment.config import Config
 from jaxperc.experiment.nested import NestedColumns, nested_columns
 from jaxperc.experiment.summary import summarize
@@ -244,8 +244,11 @@ def train_options(config: Config) -> training.TrainOptions:
 class _Checkpointer:
     """The train_many callback: progress, checkpoints, and a clean stop on request."""
 
-    def __init__(self, path: Path, every: float, progress, stop: threading.Event):
+    def __init__(
+        self, path: Path, every: float, progress, stop: threading.Event, writer
+    ):
         self.path, self.every, self.progress, self.stop = path, every, progress, stop
+        self.writer = writer  # a history.HistoryWriter: the new epochs each chunk
         self.last = None  # time of the last save
         self.saved = False
 
@@ -257,7 +260,10 @@ class _Checkpointer:
             # process 0 decides for all (its Ctrl-C stops them all)
             flags = multihost_utils.broadcast_one_to_all(np.array([save, stop]))
             save, stop = bool(flags[0]), bool(flags[1])
+        if p.history_since is not None:
+            self.writer.append(p.epoch, p.history_since)
         if save:
+            self.writer.flush()  # the history on disk reaches the checkpoint's epoch
             training.save_run_state(self.path, p.checkpoint())
             self.last, self.saved = now, True
         if self.progress is not None:
@@ -301,16 +307,21 @@ def run_experiment(
             )
         if (run_dir / rundir.CHECKPOINT).exists():
             state = training.load_run_state(run_dir / rundir.CHECKPOINT)
+        rundir.remove_temporaries(run_dir)
         rundir.update_run_json(run_dir, status="running", resumed=rundir.now())
     else:
         created = rundir.create_run_dir(run_dir)
         rundir.write_text(run_dir / rundir.CONFIG, rundir.config_text(config))
         rundir.write_json(run_dir / rundir.RUN, rundir.run_info(command or []))
+    writer = history.HistoryWriter(
+        run_dir, config.output.history, 0 if state is None else state.epoch
+    )
     callback = _Checkpointer(
         run_dir / rundir.CHECKPOINT,
         config.output.checkpoint_every,
         progress,
         stop or threading.Event(),
+        writer,
     )
     try:
         rows = problem.train_idx
@@ -330,15 +341,18 @@ def run_experiment(
                 mesh="auto",
             )
     except KeyboardInterrupt:
+        writer.abandon()
         rundir.update_run_json(run_dir, status="interrupted", ended=rundir.now())
         raise
     except JaxpercError as err:
+        writer.abandon()
         if not resume and not callback.saved and created:
             rundir.remove_run_dir(run_dir)  # nothing ran: leave no folder behind
         else:
             rundir.update_run_json(run_dir, status="failed", error=str(err))
         raise
     except BaseException as err:
+        writer.abandon()
         rundir.update_run_json(
             run_dir, status="failed", ended=rundir.now(), error=repr(err)
         )
@@ -347,6 +361,9 @@ def run_experiment(
     summary = summarize(
         problem, result, activation=activation, metric=config.output.metric
     )
+    writer.finish(result.cost_history, result.accuracy_history)
+    if history.wants_csv(config.output.metrics_csv, history.count_rows(run_dir)):
+        history.write_csv(run_dir, run_dir / rundir.METRICS)
     rundir.write_results(run_dir, problem, result, summary, activation)
     if config.output.plots:
         from jaxperc.experiment import plots
@@ -355,6 +372,9 @@ def run_experiment(
             plots.plot_run(run_dir / "plots", problem, result, summary, activation)
     (run_dir / rundir.CHECKPOINT).unlink(missing_ok=True)
     rundir.update_run_json(run_dir, status="completed", ended=rundir.now())
+    html_report.write_report(run_dir)
+    if config.output.mlflow:
+        tracking.log_run(run_dir, config, summary)
     return RunResult(run_dir, summary, result, problem)
 
 

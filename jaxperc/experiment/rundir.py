@@ -2,6 +2,7 @@
 
 A run folder holds ``config.toml`` (the resolved config), ``run.json`` (command,
 versions, device, times, status), ``metrics.csv`` (cost per model and epoch),
+``metrics/`` (the same as Parquet, written during the run: :mod:`.history`),
 ``summary.json``, ``params.npz`` (parameters and preprocessing, no pickle),
 ``plots/`` and, while running, ``checkpoint.npz``. Every file is written to a
 temporary name and renamed, so a crash never leaves half a file.
@@ -10,7 +11,6 @@ temporary name and renamed, so a crash never leaves half a file.
 import contextlib
 import csv
 import datetime
-import io
 import json
 import platform
 from pathlib import Path
@@ -76,6 +76,12 @@ def create_run_dir(path: Path) -> bool:
     except FileExistsError:
         raise JaxpercError(f"{path} was just created by another run; retry") from None
     return True
+
+
+def remove_temporaries(run_dir: Path) -> None:
+    """Delete the temporary files a killed write left (``atomic_write``'s ``*.tmp``)."""
+    for path in Path(run_dir).glob("*.tmp"):
+        path.unlink(missing_ok=True)
 
 
 def remove_run_dir(path: Path) -> None:
@@ -150,27 +156,6 @@ def config_text(config: Config) -> str:
     )
 
 
-def write_metrics(path: Path, result) -> None:
-    """``model,epoch,cost[,accuracy]``: one row per model and epoch it ran."""
-    cost = np.asarray(result.cost_history, np.float64)
-    acc = result.accuracy_history
-    model, epoch = np.nonzero(~np.isnan(cost))
-    cols = [model, epoch, cost[model, epoch]]
-    header = "model,epoch,cost"
-    fmt = ["%d", "%d", "%.9g"]
-    if acc is not None:
-        cols.append(np.asarray(acc, np.float64)[model, epoch])
-        header += ",accuracy"
-        fmt.append("%.6g")
-
-    def write(f):
-        f.write((header + "\n").encode())
-        table = np.column_stack(cols) if model.size else np.zeros((0, len(cols)))
-        np.savetxt(f, table, fmt=fmt, delimiter=",")
-
-    atomic_write(path, write)
-
-
 def write_params(path: Path, problem, result, best: int, activation: str) -> None:
     """Parameters and the preprocessing they need, loadable without pickle."""
     ti, _ = problem.model_columns()
@@ -228,13 +213,25 @@ def read_params(run_dir: Path) -> dict[str, np.ndarray]:
 
 
 def write_results(run_dir: Path, problem, result, summary, activation: str) -> None:
-    """metrics.csv, summary.json and params.npz of a finished run."""
+    """summary.json and params.npz of a finished run (metrics: ``history``)."""
     run_dir = Path(run_dir)
-    write_metrics(run_dir / METRICS, result)
     write_json(run_dir / SUMMARY, summary)
     write_params(
         run_dir / PARAMS, problem, result, summary["best"]["model"], activation
     )
+
+
+def read_column(path: str | Path, name: str) -> list[str]:
+    """The cells of column ``name`` of a CSV file with a header, as text."""
+    with open(path, newline="", encoding="utf-8-sig") as f:
+        rows = list(csv.reader(f))
+    header = [h.strip() for h in rows[0]] if rows else []
+    if name not in header:
+        raise DataError(
+            f"{path}: no column {name!r} (--id-column); columns are {', '.join(header)}"
+        )
+    c = header.index(name)
+    return [row[c] if c < len(row) else "" for row in rows[1:]]
 
 
 def read_features(path: str | Path, feature_names: list[str]) -> np.ndarray:
@@ -274,13 +271,3 @@ def read_features(path: str | Path, feature_names: list[str]) -> np.ndarray:
             "fix or remove that row"
         )
     return x
-
-
-def predictions_csv(prob: np.ndarray, names: list[str]) -> str:
-    """``row,probability,class`` text for the given [n] outputs and class names."""
-    out = io.StringIO()
-    writer = csv.writer(out, lineterminator="\n")
-    writer.writerow(["row", "probability", "class"])
-    for i, (p, name) in enumerate(zip(prob, names, strict=True)):
-        writer.writerow([i, f"{p:.6g}", name])
-    return out.getvalue()

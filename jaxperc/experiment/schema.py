@@ -92,6 +92,12 @@ class OutputConfig:
     metric: str | None = None  # None: validation_accuracy, or cost without one
     plots: bool = True
     checkpoint_every: float = 30.0
+    history: str | int = "all"  # "all", "log" or every N-th epoch (int ≥ 1)
+    metrics_csv: bool | None = None  # None: only for histories of ≤ 1e6 rows
+    mlflow: bool = False
+    mlflow_uri: str | None = None  # default: $MLFLOW_TRACKING_URI, else ./mlruns
+    mlflow_experiment: str | None = None  # default: the config's name
+    mlflow_children: bool = False  # one child run per sweep setting
 
 
 @dataclass(frozen=True)

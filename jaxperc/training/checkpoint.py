@@ -6,8 +6,10 @@ epoch counter and the history so far. It is saved as one ``.npz`` file (no pickl
 written atomically so a crash mid-write never leaves a half checkpoint.
 """
 
+import contextlib
 import os
 import tempfile
+import threading
 import zipfile
 from pathlib import Path
 from typing import NamedTuple
@@ -30,11 +32,28 @@ class RunState(NamedTuple):
     accuracy_history: np.ndarray  # [M, epoch] or [M, 0]
 
 
+_UMASK_LOCK = threading.Lock()
+
+
+def _umask() -> int:
+    """The process umask, read without changing it where Linux allows."""
+    with contextlib.suppress(OSError, ValueError), open("/proc/self/status") as f:
+        for line in f:
+            if line.startswith("Umask:"):
+                return int(line.split()[1], 8)
+    with _UMASK_LOCK:  # elsewhere: set and restore (other threads wait here)
+        mask = os.umask(0o077)
+        os.umask(mask)
+    return mask
+
+
 def atomic_write(path: str | os.PathLike, write) -> None:
     """Call ``write(binary_file)`` on a temporary file, then rename it to ``path``.
 
     Readers see the old file or the whole new one, never a part: the data is
     flushed to disk before the rename, and the temporary file goes on failure.
+    The file gets the mode a plain ``open`` would give it (0666 less the umask),
+    not the 0600 of a temporary file.
     """
     path = Path(path)
     fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=path.name, suffix=".tmp")
@@ -43,6 +62,7 @@ def atomic_write(path: str | os.PathLike, write) -> None:
             write(f)
             f.flush()
             os.fsync(f.fileno())
+            os.fchmod(f.fileno(), 0o666 & ~_umask())
         os.replace(tmp, path)
     except BaseException:
         Path(tmp).unlink(missing_ok=True)

@@ -69,6 +69,9 @@ class Progress(NamedTuple):
     n_models: int
     best_cost: float  # lowest latest cost over the models
     checkpoint: Callable[[], RunState]  # the run so far, for saving
+    # (cost [M, epoch - start], accuracy or None) of the epochs from ``start`` on,
+    # a chunk boundary: the new history alone, without the cost of a checkpoint
+    history_since: Callable[[int], tuple[np.ndarray, np.ndarray | None]] | None = None
 
 
 def _chunk_lengths(history_len: int):
@@ -164,6 +167,9 @@ def run_chunks(
                         np.nanmin(to_host(bucket.prev_cost), initial=np.inf)
                     ),
                     checkpoint=lambda s=snap: _checkpoint(m, *s),
+                    history_since=lambda start, s=snap: _histories(
+                        m, s[3], s[5], spec.record_accuracy, start
+                    ),
                 )
             )
         if compact and len(slot_ids) > n_dev and running.sum() <= len(slot_ids) // 2:
@@ -193,15 +199,18 @@ def _fill_padding(slot_ids, full):
     return np.where(slot_ids < 0, filler, slot_ids)
 
 
-def _histories(m, epoch, parts, record_accuracy):
-    cost = np.full((m, epoch), np.nan, np.float64)
-    acc = np.full((m, epoch), np.nan, np.float64) if record_accuracy else None
+def _histories(m, epoch, parts, record_accuracy, since=0):
+    """[M, epoch - since] cost (and accuracy) of the epochs from ``since`` on."""
+    cost = np.full((m, epoch - since), np.nan, np.float64)
+    acc = np.full((m, epoch - since), np.nan, np.float64) if record_accuracy else None
     for ids, start, costs, accs in parts:
+        if start < since:  # parts start at chunk boundaries, as ``since`` does
+            continue
         keep = ids >= 0
-        stop = start + costs.shape[0]
-        cost[ids[keep], start:stop] = costs[:, keep].T
+        lo, hi = start - since, start - since + costs.shape[0]
+        cost[ids[keep], lo:hi] = costs[:, keep].T
         if acc is not None and accs is not None and accs.size:
-            acc[ids[keep], start:stop] = accs[:, keep].T
+            acc[ids[keep], lo:hi] = accs[:, keep].T
     return cost, acc
 
 

@@ -48,7 +48,16 @@ def test_run_folder_holds_every_file(sweep_run):
     }
     assert info["device"]["count"] >= 1
     plots = {p.name for p in (out.run_dir / "plots").iterdir()}
-    assert plots == {"cost.png", "boundary.png", "heatmap.png"}  # 2 features, 2-D grid
+    assert plots == {
+        "cost.png",
+        "boundary.png",  # 2 features
+        "heatmap.png",  # a 2-D grid
+        "metric_learning_rate.png",  # seeds are repeats, not a setting
+    }
+    report = (out.run_dir / "report.html").read_text()
+    assert report.count("data:image/png;base64,") == 4  # self-contained
+    assert "learning_rate = [0.1, 1.0]" in report and "best 6 of 6 models" in report
+    assert "<script" not in report and 'src="http' not in report
 
 
 def test_saved_config_reloads_to_the_same_config(sweep_run):
