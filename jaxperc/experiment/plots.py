@@ -15,7 +15,7 @@ from pathlib import Path
 import numpy as np
 
 from jaxperc import core
-from jaxperc.experiment.summary import GROUPING_AXES
+from jaxperc.experiment.groups import GROUPING_AXES
 
 MAX_CURVES = 64
 

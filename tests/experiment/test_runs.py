@@ -36,7 +36,7 @@ def test_load_run_gives_config_summary_history_params(ovr_run):
     assert set(run.history.model) == set(range(6))
     assert run.is_one_vs_rest
     (std,) = run.standardizers
-    np.testing.assert_array_equal(std.mean, ovr_run.problem.standardizer.mean)
+    np.testing.assert_array_equal(std.mean, ovr_run.problem.standardizer_of(0).mean)
 
 
 def test_predictions_match_the_training_outputs(ovr_run):
@@ -85,8 +85,9 @@ def test_per_fold_standardizers_are_picked_per_model(ovr_run, tmp_path):
 
     run = jaxperc.load_run(ovr_run.run_dir)
     params = dict(run.params)
-    params["mean"] = np.stack([params["mean"], params["mean"] + 1.0])  # [F, d]
-    params["scale"] = np.stack([params["scale"], 2 * params["scale"]])
+    mean, scale = params["mean"].reshape(-1), params["scale"].reshape(-1)  # one row
+    params["mean"] = np.stack([mean, mean + 1.0])  # [F, d]
+    params["scale"] = np.stack([scale, 2 * scale])
     params["standardizer_index"] = np.array([0, 1, 0, 1, 0, 1])
     per_fold = dataclasses.replace(run, params=params)
     x = ovr_run.problem.dataset.x[:5]
