@@ -13,10 +13,12 @@ from jaxperc.data.preprocess import (
     fit_standardizer,
     one_vs_rest,
 )
+from jaxperc.data.sources import SYNTHETIC, source_kind, source_names
 from jaxperc.data.splits import bootstrap_weights, kfold_weights, train_test_split
 from jaxperc.data.synthetic import make_blobs, make_xor
 
 __all__ = [
+    "SYNTHETIC",
     "ConstantFeatureWarning",
     "Dataset",
     "DatasetInfo",
@@ -31,5 +33,7 @@ __all__ = [
     "make_blobs",
     "make_xor",
     "one_vs_rest",
+    "source_kind",
+    "source_names",
     "train_test_split",
 ]
