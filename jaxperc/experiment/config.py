@@ -74,7 +74,12 @@ def _shown(value: Any) -> str:
 def _unknown_key(where: _Where, dotted: str, known: list[str]) -> ConfigError:
     table, _, key = dotted.partition(".")
     message = unknown_choice(
-        "key", key, known, subject="not a known key", quote=str, listing=f"[{table}] has"
+        "key",
+        key,
+        known,
+        subject="not a known key",
+        quote=str,
+        listing=f"[{table}] has",
     )
     return _fail(where, dotted, message)
 
@@ -145,7 +150,9 @@ def _check_range(where, section: str, values: dict[str, Any]) -> None:
         rule = limits.RANGES.get((section, key))
         if rule is not None and value is not None and not rule.holds(value):
             raise _fail(
-                where, f"{section}.{key}", f"{_shown(value)} is out of range; {rule.text}"
+                where,
+                f"{section}.{key}",
+                f"{_shown(value)} is out of range; {rule.text}",
             )
 
 

@@ -35,7 +35,7 @@ class Rule(NamedTuple):
 
     @property
     def text(self) -> str:
-        left, right = "([" [not self.open_low], ")]"[not self.open_high]
+        left, right = "(["[not self.open_low], ")]"[not self.open_high]
         return f"use a value in {left}{_number(self.low)}, {_number(self.high)}{right}"
 
 

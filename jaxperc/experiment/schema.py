@@ -106,8 +106,9 @@ class Config:
     sweep: SweepConfig = SweepConfig()
     output: OutputConfig = OutputConfig()
     name: str = "experiment"  # the file stem, used to name run folders
-    path: str = "<config>"  # the file it was read from, named in every error
-    overridden: frozenset[str] = field(default_factory=frozenset)  # --set keys
+    # where it came from (named in errors), not part of what runs: not compared
+    path: str = field(default="<config>", compare=False)
+    overridden: frozenset[str] = field(default_factory=frozenset, compare=False)
 
     def locate(self, key: str) -> str:
         """``<file>: <key>`` or ``<file>: --set <key>``: where an error points."""

@@ -8,6 +8,9 @@ import jaxperc.data as data
 PACKAGE = Path(data.__file__).parent
 
 API = {
+    "SYNTHETIC",
+    "source_kind",
+    "source_names",
     "ConstantFeatureWarning",
     "Dataset",
     "DatasetInfo",
