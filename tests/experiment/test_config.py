@@ -96,7 +96,8 @@ def test_spaced_axis_values(tmp_path):
 BROKEN = [
     ("[train]\nlearnin_rate = 0.1\n", r"train\.learnin_rate: not a known key; "
      r"did you mean learning_rate\? \[train\] has loss, "),
-    ("[trian]\nloss = 'mse'\n", r"\[trian\]: not a known table; did you mean \[train\]"),
+    ("[trian]\nloss = 'mse'\n", r"\[trian\]: not a known table; did you mean "
+     r"\[train\]"),
     ("[train]\nmax_epochs = 'many'\n",
      r"train\.max_epochs: 'many' must be an integer, not a string; "
      r"write e\.g\. max_epochs = 1000"),
