@@ -308,10 +308,10 @@ def run_experiment(
     arrays = [problem.x, problem.targets, problem.train_idx, problem.test_idx]
     arrays += [] if problem.weights is None else [problem.weights]
     prints = rundir.fingerprint(to_toml(config), arrays)
-    state, made, status = None, [], None
+    state, made, before = None, [], None
     if resume:
         run_dir = Path(out_dir)
-        state, status = _resumable(run_dir, prints)
+        state, before = _resumable(run_dir, prints)
         rundir.remove_temporaries(run_dir)
         rundir.update_run_json(run_dir, status="running", resumed=rundir.now())
     else:
@@ -347,7 +347,7 @@ def run_experiment(
         raise RunInterrupted(run_dir) from None
     except JaxpercError as err:
         if resume:
-            rundir.update_run_json(run_dir, status=status)
+            rundir.write_json(run_dir / rundir.RUN, before)  # as it was
         elif not callback.saved:
             rundir.remove_run_dir(run_dir, made)  # nothing ran: leave no folder
         else:
@@ -384,7 +384,7 @@ class RunInterrupted(KeyboardInterrupt):
 
 
 def _resumable(run_dir: Path, prints: dict[str, str]):
-    """Check a folder can be resumed; → (its checkpoint or None, its status).
+    """Check a folder can be resumed; → (its checkpoint or None, its run.json).
 
     Nothing is written: a refused resume leaves the folder as it was.
     """
@@ -399,7 +399,7 @@ def _resumable(run_dir: Path, prints: dict[str, str]):
     state = None
     if (run_dir / rundir.CHECKPOINT).exists():
         state = training.load_run_state(run_dir / rundir.CHECKPOINT)
-    return state, status
+    return state, info
 
 
 def _located(config: Config, run_dir: Path, err: JaxpercError) -> JaxpercError:

@@ -328,8 +328,12 @@ def read_params(run_dir: Path) -> dict[str, np.ndarray]:
         "another program); run the config again"
     )
     try:
-        with np.load(path, allow_pickle=False) as z:
-            params = {k: z[k] for k in z.files}
+        with open(path, "rb") as f:
+            z = np.load(f, allow_pickle=False)
+            if not isinstance(z, np.lib.npyio.NpzFile):
+                raise ValueError("not an .npz archive")
+            with z:
+                params = {k: z[k] for k in z.files}
     except (OSError, ValueError, EOFError, KeyError, zipfile.BadZipFile):
         raise CheckpointError(damaged) from None
     missing = [k for k in PARAM_KEYS if k not in params]
