@@ -377,3 +377,100 @@ def test_float64_config_runs_in_64_bit_without_leaking_it(tmp_path):
     with np.load(tmp_path / "run" / "params.npz") as z:
         assert z["w"].dtype == np.float64
     assert not jax.config.jax_enable_x64  # 64-bit only for that command
+
+
+def test_same_second_runs_get_distinct_folders_and_names_stay_inside(tmp_path):
+    from jaxperc.experiment import rundir
+
+    where = rundir.NewRunFolder(tmp_path / "runs", "exp")
+    first, made = rundir.claim_run_dir(where)
+    second, _ = rundir.claim_run_dir(where)
+    third, _ = rundir.claim_run_dir(where)
+    assert made == [tmp_path / "runs", first]
+    assert first != second != third
+    assert second.name.endswith("-2") or second.name[-6:] != first.name[-6:]
+    cfg = write(tmp_path / "tiny.toml", TINY)
+    code = main(
+        ["run", str(cfg), "--name", "../../x", "--set", f"output.dir={where.root}"]
+    )
+    assert code == 2
+    assert not (tmp_path / "x").exists() and not tmp_path.parent.joinpath("x").exists()
+
+
+def test_resume_refuses_an_edited_config_and_cleans_temporaries(tmp_path, capsys):
+    cfg = write(tmp_path / "tiny.toml", TINY)
+    run_dir = tmp_path / "run"
+    assert main(["run", str(cfg), "--quiet", "--out", str(run_dir)]) == 0
+    info = json.loads((run_dir / "run.json").read_text())
+    (run_dir / "run.json").write_text(json.dumps({**info, "status": "interrupted"}))
+    (run_dir / "metrics.csv12345.tmp").write_text("half")
+    text = (run_dir / "config.toml").read_text()
+    (run_dir / "config.toml").write_text(
+        text.replace("learning_rate = 0.1", "learning_rate = 0.5")
+    )
+    capsys.readouterr()
+    assert main(["run", "--resume", str(run_dir), "--quiet"]) == 2
+    err = capsys.readouterr().err
+    assert err.startswith(f"error: {run_dir / 'config.toml'}: differs from the config")
+    assert json.loads((run_dir / "run.json").read_text())["status"] == "interrupted"
+    (run_dir / "config.toml").write_text(text)
+    assert main(["run", "--resume", str(run_dir), "--quiet"]) == 0
+    assert not list(run_dir.glob("*.tmp"))
+
+
+def test_user_errors_leave_no_runs_folder_and_name_the_file(tmp_path, capsys):
+    cfg = write(tmp_path / "tiny.toml", TINY)
+    runs = tmp_path / "runs"
+    for item in ["train.batch_size=100000", "train.max_epochs=3000000000"]:
+        code = main(["run", str(cfg), "--set", item, "--set", f"output.dir={runs}"])
+        err = capsys.readouterr().err
+        assert code == 2 and err.startswith(f"error: {cfg}: --set train."), err
+        assert not runs.exists()
+    code = main(["run", str(cfg), "--set", "train.optimizer=adam",
+                 "--set", "train.optimizer_kwargs.bogus=1",
+                 "--set", f"output.dir={runs}"])  # fmt: skip
+    assert code == 2 and "has no option 'bogus'" in capsys.readouterr().err
+
+
+def test_predict_errors_name_the_file(tiny_run, tmp_path, capsys):
+    csv = write(tmp_path / "in.csv", "x1,x2\n0,1\n")
+    out = tmp_path / "no" / "such" / "pred.csv"
+    assert (
+        main(["predict", str(tiny_run), "--input", str(csv), "--output", str(out)]) == 2
+    )
+    err = capsys.readouterr().err
+    assert err.startswith(f"error: {out}: cannot write") and ".tmp" not in err
+    broken = tmp_path / "broken"
+    shutil.copytree(tiny_run, broken)
+    (broken / "params.npz").write_bytes(b"garbage")
+    assert main(["predict", str(broken), "--input", str(csv)]) == 2
+    err = capsys.readouterr().err
+    assert err.startswith(f"error: {broken / 'params.npz'}: not a readable")
+    assert "BadZipFile" not in err and "allow_pickle" not in err
+
+
+def test_warnings_are_one_line_and_w_error_makes_them_errors(tmp_path, capsys):
+    import warnings
+
+    import jaxperc.data
+
+    data = write(tmp_path / "c.csv", "a,b,label\n1,5,x\n2,5,y\n3,5,x\n4,5,y\n")
+    cfg = write(
+        tmp_path / "c.toml",
+        f'[data]\nsource = "{data}"\ntest_fraction = 0.0\n[train]\nmax_epochs = 2\n'
+        "[output]\nplots = false\nmetric = 'cost'\n",
+    )
+    args = ["run", str(cfg), "--quiet", "--out", str(tmp_path / "run")]
+    with warnings.catch_warnings():
+        warnings.simplefilter("default", jaxperc.data.ConstantFeatureWarning)
+        assert main(args) == 0
+    err = capsys.readouterr().err
+    assert err.count("\n") == 1 and err.startswith("warning: constant feature")
+    assert '"b"' in err
+    assert issubclass(jaxperc.data.ConstantFeatureWarning, jaxperc.JaxpercWarning)
+    with warnings.catch_warnings():
+        warnings.simplefilter("error", jaxperc.JaxpercWarning)
+        assert main([*args[:-1], str(tmp_path / "run2")]) == 2
+    err = capsys.readouterr().err
+    assert err.startswith("error: constant feature") and err.count("\n") == 1
+    assert not (tmp_path / "run2").exists()

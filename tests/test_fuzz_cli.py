@@ -200,7 +200,7 @@ def check_contract(
     for run_json in sandbox.rglob("run.json") if runs else ():
         folder = run_json.parent
         names = {p.name for p in folder.iterdir()}
-        assert RUN_FILES <= names, names
+        assert names >= RUN_FILES, names
         assert not [n for n in names if n.endswith(".tmp") or n == "checkpoint.npz"]
         assert json.loads(run_json.read_text())["status"] == "completed"
 
