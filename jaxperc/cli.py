@@ -232,12 +232,22 @@ def cmd_gradcheck(args) -> int:
     return EXIT_OK if report.ok else EXIT_FAIL
 
 
+class _Parser(argparse.ArgumentParser):
+    """argparse, with usage mistakes in the one-line error form (status 2)."""
+
+    def error(self, message: str):
+        self.exit(
+            EXIT_USAGE,
+            f"error: {self.prog}: {_one_line(message)}; see {self.prog} --help\n",
+        )
+
+
 def build_parser() -> argparse.ArgumentParser:
-    common = argparse.ArgumentParser(add_help=False)
+    common = _Parser(add_help=False)
     common.add_argument(
         "--debug", action="store_true", help="show tracebacks on errors"
     )
-    parser = argparse.ArgumentParser(
+    parser = _Parser(
         prog="jaxperc",
         description="Train single-neuron perceptrons from TOML experiment configs.",
     )
