@@ -11,7 +11,13 @@ inside the package imports it.
 from jaxperc import core, experiment, training
 from jaxperc._version import __version__
 from jaxperc.core import *  # noqa: F403
-from jaxperc.errors import CheckpointError, ConfigError, DataError, JaxpercError
+from jaxperc.errors import (
+    CheckpointError,
+    ConfigError,
+    DataError,
+    JaxpercError,
+    JaxpercWarning,
+)
 from jaxperc.experiment import *  # noqa: F403
 from jaxperc.training import *  # noqa: F403
 
@@ -23,5 +29,6 @@ __all__ = [
     "ConfigError",
     "DataError",
     "JaxpercError",
+    "JaxpercWarning",
     "__version__",
 ]

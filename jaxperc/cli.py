@@ -14,12 +14,13 @@ import sys
 import tempfile
 import threading
 import traceback
+import warnings
 from pathlib import Path
 
 import jaxperc.data
 from jaxperc import core, training
 from jaxperc._version import __version__
-from jaxperc.errors import ConfigError, JaxpercError
+from jaxperc.errors import ConfigError, JaxpercError, JaxpercWarning
 from jaxperc.experiment.report import format_summary, table
 from jaxperc.training import distributed
 
@@ -71,19 +72,23 @@ def cmd_run(args) -> int:
                 "continues with the config saved in its folder"
             )
         run_dir = Path(args.resume)
-        if not (run_dir / rundir.CONFIG).exists():
-            raise JaxpercError(f"{run_dir}: not a run folder (no {rundir.CONFIG})")
+        if not (run_dir / rundir.CONFIG).is_file():
+            raise JaxpercError(
+                f"{run_dir}: not a run folder (no {rundir.CONFIG}); give a folder "
+                "that jaxperc run made"
+            )
         config = load_config(run_dir / rundir.CONFIG)
     else:
         if not args.config:
             raise ConfigError("jaxperc run needs a CONFIG file (or --resume RUNDIR)")
+        if args.name is not None:
+            rundir.check_run_name(args.name)
         config = load_config(args.config, args.set)
         if args.out:
             run_dir = Path(args.out)
         else:
-            run_dir = rundir.fresh_run_path(
-                config.output.dir, args.name or Path(args.config).stem
-            )
+            stem = args.name or Path(args.config).stem
+            run_dir = rundir.NewRunFolder(Path(config.output.dir), stem)
     setup_cache(not args.no_cache)
     if distributed.initialize(args.coordinator, args.num_processes, args.process_id):
         if args.resume:
@@ -93,6 +98,8 @@ def cmd_run(args) -> int:
             )
         if not distributed.is_writer():  # only process 0 writes the run folder
             return _run_worker(config, args)
+    from jaxperc.experiment.run import RunInterrupted
+
     bar = ProgressBar(enabled=False if args.quiet else None)
     stop = threading.Event()
     command = ["jaxperc", *(args.argv or [])]
@@ -106,11 +113,11 @@ def cmd_run(args) -> int:
                 command=command,
                 stop=stop,
             )
-    except KeyboardInterrupt:
+    except RunInterrupted as stopped:
         bar.close()
         print(
-            f"interrupted: checkpoint in {run_dir}; continue with "
-            f"jaxperc run --resume {run_dir}",
+            f"interrupted: checkpoint in {stopped.run_dir}; continue with "
+            f"jaxperc run --resume {stopped.run_dir}",
             file=sys.stderr,
         )
         return EXIT_INTERRUPTED
@@ -270,12 +277,22 @@ def cmd_gradcheck(args) -> int:
     return EXIT_OK if report.ok else EXIT_FAIL
 
 
+class _Parser(argparse.ArgumentParser):
+    """argparse, with usage mistakes in the one-line error form (status 2)."""
+
+    def error(self, message: str):
+        self.exit(
+            EXIT_USAGE,
+            f"error: {self.prog}: {_one_line(message)}; see {self.prog} --help\n",
+        )
+
+
 def build_parser() -> argparse.ArgumentParser:
-    common = argparse.ArgumentParser(add_help=False)
+    common = _Parser(add_help=False)
     common.add_argument(
         "--debug", action="store_true", help="show tracebacks on errors"
     )
-    parser = argparse.ArgumentParser(
+    parser = _Parser(
         prog="jaxperc",
         description="Train single-neuron perceptrons from TOML experiment configs.",
     )
@@ -356,7 +373,13 @@ def build_parser() -> argparse.ArgumentParser:
 
 
 def main(argv: list[str] | None = None) -> int:
-    """Run the command line ``argv`` (default ``sys.argv[1:]``); returns the status."""
+    """Run the command line ``argv`` (default ``sys.argv[1:]``); returns the status.
+
+    A user error (:class:`~jaxperc.JaxpercError`, or a jaxperc warning that
+    ``-W error`` turned into one) prints ``error: ...`` in one line and returns 2;
+    any other exception is a bug: one line asking for ``--debug``, status 1.
+    Warnings print as one ``warning: ...`` line each.
+    """
     argv = list(sys.argv[1:] if argv is None else argv)
     parser = build_parser()
     try:
@@ -365,25 +388,39 @@ def main(argv: list[str] | None = None) -> int:
         return done.code if isinstance(done.code, int) else EXIT_USAGE
     args.argv = argv
     args.debug = args.debug or args.debug_top
-    try:
-        return args.func(args)
-    except JaxpercError as err:
-        if args.debug:
-            traceback.print_exc()
-        print(f"error: {_one_line(err)}", file=sys.stderr)
-        return EXIT_USAGE
-    except KeyboardInterrupt:
-        print("interrupted", file=sys.stderr)
-        return EXIT_INTERRUPTED
-    except Exception as err:
-        if args.debug:
-            traceback.print_exc()
-        print(f"error: {type(err).__name__}: {_one_line(err)}", file=sys.stderr)
-        return EXIT_FAIL
+    with warnings.catch_warnings():
+        warnings.showwarning = _show_warning
+        try:
+            return args.func(args)
+        except (JaxpercError, JaxpercWarning) as err:
+            if args.debug:
+                traceback.print_exc()
+            print(f"error: {_one_line(err)}", file=sys.stderr)
+            return EXIT_USAGE
+        except KeyboardInterrupt:
+            print("interrupted", file=sys.stderr)
+            return EXIT_INTERRUPTED
+        except Exception as err:
+            if args.debug:
+                traceback.print_exc()
+                return EXIT_FAIL
+            print(
+                f"error: internal error ({type(err).__name__}: {_one_line(err)}); "
+                "this is a bug in jaxperc: run again with --debug for the "
+                "traceback and report it",
+                file=sys.stderr,
+            )
+            return EXIT_FAIL
 
 
-def _one_line(err: BaseException) -> str:
-    return " ".join(str(err).split())
+def _show_warning(message, category, filename, lineno, file=None, line=None):
+    """A warning as one ``warning: ...`` line on stderr (no source line)."""
+    print(f"warning: {_one_line(message)}", file=file or sys.stderr)
+
+
+def _one_line(err: BaseException | Warning | str) -> str:
+    text = " ".join(str(err).split())
+    return text if len(text) <= 2000 else text[:1997] + "..."
 
 
 if __name__ == "__main__":

@@ -128,19 +128,30 @@ def test_out_refuses_a_non_empty_folder(tmp_path, capsys):
 
 
 BROKEN = [
-    ("[train]\nlearnin_rate = 0.1\n", "did you mean train.learning_rate?"),
-    ("[train]\nmax_epochs = 'x'\n", "train.max_epochs = 'x' must be an integer"),
-    ("[train]\nlearning_rate = 0.0\n", "train.learning_rate = 0.0 must be > 0"),
+    ("[train]\nlearnin_rate = 0.1\n", "train.learnin_rate: not a known key; did you "
+     "mean learning_rate?"),
+    ("[train]\nmax_epochs = 'x'\n", "train.max_epochs: 'x' must be an integer"),
+    ("[train]\nlearning_rate = 0.0\n", "train.learning_rate: 0.0 is out of range"),
     ("[train]\noptimizer = 'adamm'\n", "did you mean 'adam'?"),
-    ("[train]\nloss = 'hinge'\n", "train.loss = 'hinge' is not known"),
-    ("[model]\nactivation = 'relu'\n", "model.activation = 'relu' is not known"),
+    ("[train]\nloss = 'hinge'\n", "train.loss: 'hinge' is not known"),
+    ("[model]\nactivation = 'relu'\n", "model.activation: 'relu' is not known"),
     ("[data]\nsource = 'breast_canser'\n", "did you mean 'breast_cancer'?"),
-    ("[train]\nschedule = 'cosine_decay'\n", "train.schedule = 'cosine_decay'"),
-    ("[sweep]\nclass = 3\n", 'sweep.class = 3 must be "all"'),
-    ("[data]\nsource = 'no/such/file.csv'\n", "no/such/file.csv"),  # DataError
-    ("[data]\nsource = 'iris'\n", 'sweep.class = "all"'),  # 3 classes, no view
-    ("[data]\nsource = 'iris'\npositive = 'setosaa'\n", 'did you mean "setosa"?'),
-]
+    ("[train]\nschedule = 'cosine_decay'\n", "train.schedule: 'cosine_decay'"),
+    ("[sweep]\nclass = 3\n", 'sweep.class: 3 must be "all"'),
+    ("[data]\nsource = 'no/such/file.csv'\n", "data.source: "),  # DataError
+    ("[data]\nsource = 'iris'\n", 'sweep.class: data set iris has 3 classes'),
+    ("[data]\nsource = 'iris'\npositive = 'setosaa'\n",
+     'data.positive: iris: no class named "setosaa"; did you mean "setosa"?'),
+    ("[data]\nsource = 'blobs'\nn_samples = 1\n", "data.n_samples: n_samples must"),
+    ("[data]\nsource = 'iris'\n[sweep]\nclass = ['setosaa']\n",
+     "sweep.class: 'setosaa' is not a class of iris; did you mean 'setosa'?"),
+    ("[data]\nsource = 'iris'\npositive = 'setosa'\nfeatures = ['petal lenght']\n",
+     "data.features: 'petal lenght' is not a feature of iris; did you mean"),
+    ("[data]\nsource = 'blobs'\nn_samples = 40\n[train]\nbatch_size = 100000\n",
+     "train.batch_size: 100000 exceeds the 30 training samples; use at most 30"),
+    ("[train]\noptimizer = 'adam'\n[train.optimizer_kwargs]\nbogus = 1\n",
+     "train.optimizer_kwargs.bogus: optimizer 'adam' has no option 'bogus'"),
+]  # fmt: skip
 
 
 @pytest.mark.parametrize(("text", "expected"), BROKEN)
@@ -152,6 +163,7 @@ def test_broken_config_exits_2_with_one_line(tmp_path, capsys, text, expected):
     assert code == 2
     lines = err.strip().splitlines()
     assert len(lines) == 1 and lines[0].startswith("error: "), err
+    assert lines[0].startswith(f"error: {cfg}: ")
     assert expected in lines[0]
     assert "Traceback" not in err
     assert not runs.exists()
@@ -162,10 +174,11 @@ def test_broken_config_as_a_process_prints_no_traceback(tmp_path, env):
     proc = jaxperc_process(["run", str(cfg)], env, cwd=tmp_path)
     _, err = proc.communicate(timeout=120)
     assert proc.returncode == 2
-    assert err == (
-        f"error: {cfg}: train.learnin_rate is not a known key "
-        "(did you mean train.learning_rate?)\n"
+    assert err.startswith(
+        f"error: {cfg}: train.learnin_rate: not a known key; "
+        "did you mean learning_rate? [train] has loss, grad, "
     )
+    assert err.count("\n") == 1
     assert not (tmp_path / "runs").exists()
 
 
@@ -436,3 +449,100 @@ def test_show_and_compare(tiny_run, tmp_path, capsys):
     assert main(["compare", str(tiny_run), "--out", str(table)]) == 2  # exists
     assert main(["show", str(tmp_path)]) == 2
     assert "not a run folder" in capsys.readouterr().err
+
+
+def test_same_second_runs_get_distinct_folders_and_names_stay_inside(tmp_path):
+    from jaxperc.experiment import rundir
+
+    where = rundir.NewRunFolder(tmp_path / "runs", "exp")
+    first, made = rundir.claim_run_dir(where)
+    second, _ = rundir.claim_run_dir(where)
+    third, _ = rundir.claim_run_dir(where)
+    assert made == [tmp_path / "runs", first]
+    assert first != second != third
+    assert second.name.endswith("-2") or second.name[-6:] != first.name[-6:]
+    cfg = write(tmp_path / "tiny.toml", TINY)
+    code = main(
+        ["run", str(cfg), "--name", "../../x", "--set", f"output.dir={where.root}"]
+    )
+    assert code == 2
+    assert not (tmp_path / "x").exists() and not tmp_path.parent.joinpath("x").exists()
+
+
+def test_resume_refuses_an_edited_config_and_cleans_temporaries(tmp_path, capsys):
+    cfg = write(tmp_path / "tiny.toml", TINY)
+    run_dir = tmp_path / "run"
+    assert main(["run", str(cfg), "--quiet", "--out", str(run_dir)]) == 0
+    info = json.loads((run_dir / "run.json").read_text())
+    (run_dir / "run.json").write_text(json.dumps({**info, "status": "interrupted"}))
+    (run_dir / "metrics.csv12345.tmp").write_text("half")
+    text = (run_dir / "config.toml").read_text()
+    (run_dir / "config.toml").write_text(
+        text.replace("learning_rate = 0.1", "learning_rate = 0.5")
+    )
+    capsys.readouterr()
+    assert main(["run", "--resume", str(run_dir), "--quiet"]) == 2
+    err = capsys.readouterr().err
+    assert err.startswith(f"error: {run_dir / 'config.toml'}: differs from the config")
+    assert json.loads((run_dir / "run.json").read_text())["status"] == "interrupted"
+    (run_dir / "config.toml").write_text(text)
+    assert main(["run", "--resume", str(run_dir), "--quiet"]) == 0
+    assert not list(run_dir.glob("*.tmp"))
+
+
+def test_user_errors_leave_no_runs_folder_and_name_the_file(tmp_path, capsys):
+    cfg = write(tmp_path / "tiny.toml", TINY)
+    runs = tmp_path / "runs"
+    for item in ["train.batch_size=100000", "train.max_epochs=3000000000"]:
+        code = main(["run", str(cfg), "--set", item, "--set", f"output.dir={runs}"])
+        err = capsys.readouterr().err
+        assert code == 2 and err.startswith(f"error: {cfg}: --set train."), err
+        assert not runs.exists()
+    code = main(["run", str(cfg), "--set", "train.optimizer=adam",
+                 "--set", "train.optimizer_kwargs.bogus=1",
+                 "--set", f"output.dir={runs}"])  # fmt: skip
+    assert code == 2 and "has no option 'bogus'" in capsys.readouterr().err
+
+
+def test_predict_errors_name_the_file(tiny_run, tmp_path, capsys):
+    csv = write(tmp_path / "in.csv", "x1,x2\n0,1\n")
+    out = tmp_path / "no" / "such" / "pred.csv"
+    assert (
+        main(["predict", str(tiny_run), "--input", str(csv), "--output", str(out)]) == 2
+    )
+    err = capsys.readouterr().err
+    assert err.startswith(f"error: {out}: cannot write") and ".tmp" not in err
+    broken = tmp_path / "broken"
+    shutil.copytree(tiny_run, broken)
+    (broken / "params.npz").write_bytes(b"garbage")
+    assert main(["predict", str(broken), "--input", str(csv)]) == 2
+    err = capsys.readouterr().err
+    assert err.startswith(f"error: {broken / 'params.npz'}: not a readable")
+    assert "BadZipFile" not in err and "allow_pickle" not in err
+
+
+def test_warnings_are_one_line_and_w_error_makes_them_errors(tmp_path, capsys):
+    import warnings
+
+    import jaxperc.data
+
+    data = write(tmp_path / "c.csv", "a,b,label\n1,5,x\n2,5,y\n3,5,x\n4,5,y\n")
+    cfg = write(
+        tmp_path / "c.toml",
+        f'[data]\nsource = "{data}"\ntest_fraction = 0.0\n[train]\nmax_epochs = 2\n'
+        "[output]\nplots = false\nmetric = 'cost'\n",
+    )
+    args = ["run", str(cfg), "--quiet", "--out", str(tmp_path / "run")]
+    with warnings.catch_warnings():
+        warnings.simplefilter("default", jaxperc.data.ConstantFeatureWarning)
+        assert main(args) == 0
+    err = capsys.readouterr().err
+    assert err.count("\n") == 1 and err.startswith("warning: constant feature")
+    assert '"b"' in err
+    assert issubclass(jaxperc.data.ConstantFeatureWarning, jaxperc.JaxpercWarning)
+    with warnings.catch_warnings():
+        warnings.simplefilter("error", jaxperc.JaxpercWarning)
+        assert main([*args[:-1], str(tmp_path / "run2")]) == 2
+    err = capsys.readouterr().err
+    assert err.startswith("error: constant feature") and err.count("\n") == 1
+    assert not (tmp_path / "run2").exists()

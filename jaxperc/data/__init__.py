@@ -15,10 +15,12 @@ from jaxperc.data.preprocess import (
     fit_standardizers,
     one_vs_rest,
 )
+from jaxperc.data.sources import SYNTHETIC, source_kind, source_names
 from jaxperc.data.splits import bootstrap_weights, kfold_weights, train_test_split
 from jaxperc.data.synthetic import make_blobs, make_xor
 
 __all__ = [
+    "SYNTHETIC",
     "ConstantFeatureWarning",
     "Dataset",
     "DatasetInfo",
@@ -35,5 +37,7 @@ __all__ = [
     "make_blobs",
     "make_xor",
     "one_vs_rest",
+    "source_kind",
+    "source_names",
     "train_test_split",
 ]

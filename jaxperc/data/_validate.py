@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import difflib
 import json
 import math
 import numbers
@@ -25,13 +24,15 @@ def check_int(name: str, value: object, *, minimum: int, why: str = "") -> int:
     if isinstance(value, bool) or not isinstance(value, numbers.Integral):
         raise DataError(
             f"{name} must be an integer, got {value!r}; pass a whole number "
-            f">= {minimum}"
+            f">= {minimum}",
+            argument=name,
         )
     if value < minimum:
         reason = f" {why}" if why else ""
         raise DataError(
             f"{name} must be at least {minimum}{reason}, got {value}; "
-            f"pass {name}={minimum} or more"
+            f"pass {name}={minimum} or more",
+            argument=name,
         )
     return int(value)
 
@@ -44,10 +45,12 @@ def check_seed(value: object) -> int:
 def check_nonnegative(name: str, value: object) -> float:
     """Returns ``value`` as a float, refusing non-numbers, NaN, inf and negatives."""
     if isinstance(value, bool) or not isinstance(value, numbers.Real):
-        raise DataError(f"{name} must be a number >= 0, got {value!r}")
+        raise DataError(f"{name} must be a number >= 0, got {value!r}", argument=name)
     result = float(value)
     if not math.isfinite(result) or result < 0:
-        raise DataError(f"{name} must be a finite number >= 0, got {value!r}")
+        raise DataError(
+            f"{name} must be a finite number >= 0, got {value!r}", argument=name
+        )
     return result
 
 
@@ -88,9 +91,3 @@ def name_list(names: Iterable[str], limit: int = 30) -> str:
     if len(items) > limit:
         text += f", ... ({len(items) - limit} more)"
     return text
-
-
-def did_you_mean(word: str, options: Iterable[str]) -> str:
-    """``'did you mean "x"? '`` for the closest option, or '' when none is close."""
-    close = difflib.get_close_matches(word, list(options), n=1, cutoff=0.6)
-    return f"did you mean {quoted(close[0])}? " if close else ""

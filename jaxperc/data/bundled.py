@@ -8,10 +8,10 @@ from collections.abc import Callable
 from importlib import resources
 from typing import NamedTuple
 
-from jaxperc.data._validate import did_you_mean, name_list, quoted
+from jaxperc.data._validate import quoted
 from jaxperc.data.csvfile import load_csv
 from jaxperc.data.dataset import Dataset
-from jaxperc.errors import DataError
+from jaxperc.errors import DataError, unknown_choice
 
 BREAST_CANCER_CLASSES = ("malignant", "benign")  # label 0, label 1 (as scikit-learn)
 IRIS_CLASSES = ("setosa", "versicolor", "virginica")
@@ -125,9 +125,13 @@ def load_dataset(name: str) -> Dataset:
     """
     if not isinstance(name, str) or name not in _REGISTRY:
         shown = name if isinstance(name, str) else repr(name)
-        raise DataError(
-            f"unknown data set {quoted(str(shown))}; "
-            f"{did_you_mean(str(shown), _REGISTRY)}bundled data sets are "
-            f"{name_list(_REGISTRY)}; read your own file with load_csv(path)"
+        message = unknown_choice(
+            "data set",
+            shown,
+            _REGISTRY,
+            subject=f"unknown data set {quoted(str(shown))}",
+            quote=quoted,
+            listing="bundled data sets are",
         )
+        raise DataError(f"{message}; read your own file with load_csv(path)")
     return _REGISTRY[name].load()

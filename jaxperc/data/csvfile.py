@@ -18,7 +18,7 @@ from collections.abc import Iterable
 
 import numpy as np
 
-from jaxperc.data._validate import did_you_mean, name_list, quoted
+from jaxperc.data._validate import name_list, quoted
 from jaxperc.data.csvcells import (
     Layout,
     Table,
@@ -29,7 +29,7 @@ from jaxperc.data.csvcells import (
     read_slow,
 )
 from jaxperc.data.dataset import Dataset
-from jaxperc.errors import DataError
+from jaxperc.errors import DataError, unknown_choice
 
 
 def load_csv(
@@ -148,10 +148,16 @@ def _column(layout: Layout, key: object, what: str) -> int:
     if isinstance(key, str):
         if key.strip() in names:
             return names.index(key.strip())
-        raise DataError(
-            f"{layout.shown}: no column named {quoted(key)} for the {what}; "
-            f"{did_you_mean(key, names)}available columns: {name_list(names)}"
+        message = unknown_choice(
+            "column",
+            key,
+            names,
+            subject=f"no column named {quoted(key)} for the {what}",
+            quote=quoted,
+            listing="available columns:",
         )
+        argument = "target" if what == "target" else "features"
+        raise DataError(f"{layout.shown}: {message}", argument=argument)
     if isinstance(key, numbers.Integral) and not isinstance(key, bool):
         if 1 <= key <= len(names):
             return int(key) - 1
@@ -182,12 +188,14 @@ def _feature_columns(
             if j == target_col:
                 raise DataError(
                     f"{shown}: column {j + 1} ({quoted(names[j])}) is both the "
-                    f"target and a feature; leave it out of features"
+                    f"target and a feature; leave it out of features",
+                    argument="features",
                 )
             if j in cols[:i]:
                 raise DataError(
                     f"{shown}: column {j + 1} ({quoted(names[j])}) is listed twice "
-                    f"in features; list each column once"
+                    f"in features; list each column once",
+                    argument="features",
                 )
     if not cols:
         hint = ""

@@ -7,9 +7,9 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from jaxperc.data._validate import did_you_mean, name_list, quoted
+from jaxperc.data._validate import name_list, quoted
 from jaxperc.data.preprocess import one_vs_rest
-from jaxperc.errors import DataError
+from jaxperc.errors import DataError, unknown_choice
 
 
 @dataclass(frozen=True, eq=False, repr=False)
@@ -163,11 +163,15 @@ class Dataset:
         if isinstance(positive, str):
             if positive in self.classes:
                 return self.classes.index(positive)
-            raise DataError(
-                f"{self.name}: no class named {quoted(positive)}; "
-                f"{did_you_mean(positive, self.classes)}classes are "
-                f"{name_list(self.classes)}"
+            message = unknown_choice(
+                "class",
+                positive,
+                self.classes,
+                subject=f"no class named {quoted(positive)}",
+                quote=quoted,
+                listing="classes are",
             )
+            raise DataError(f"{self.name}: {message}", argument="positive")
         is_int = isinstance(positive, (int, np.integer))
         if is_int and not isinstance(positive, bool) and 0 <= positive < self.n_classes:
             return int(positive)

@@ -9,10 +9,10 @@ from typing import NamedTuple
 import numpy as np
 
 from jaxperc.data._validate import check_int, quoted
-from jaxperc.errors import DataError
+from jaxperc.errors import DataError, JaxpercWarning
 
 
-class ConstantFeatureWarning(UserWarning):
+class ConstantFeatureWarning(JaxpercWarning):
     """A feature has one value in the training data, so it is left unscaled."""
 
 

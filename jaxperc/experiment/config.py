@@ -10,73 +10,87 @@ line names the file, the key and the fix.
 """
 
 import dataclasses
-import difflib
+import json
 import math
 import os
 import tomllib
 from pathlib import Path
 from typing import Any
 
+import numpy as np
+
 import jaxperc.data
 from jaxperc import core, training
-from jaxperc.errors import ConfigError, JaxpercError
-from jaxperc.experiment import tomlwrite
+from jaxperc.errors import ConfigError, JaxpercError, unknown_choice
+from jaxperc.experiment import limits, tomlwrite
 from jaxperc.experiment.overrides import apply_overrides, parse_value
 from jaxperc.experiment.schema import (
+    ACTIVATIONS,
     DTYPES,
     FLOAT_HPARAMS,
     GRADS,
     INITS,
     LIST_AXES,
+    LOSSES,
     METRICS,
+    OPTIMIZERS,
+    SCHEDULES,
     SECTIONS,
-    SYNTHETIC,
     Config,
     DataConfig,
     ModelConfig,
     OutputConfig,
     SweepConfig,
     TrainConfig,
+    locate,
     type_of,
 )
 
-_TYPES = {
-    int: "an integer",
-    float: "a number",
-    bool: "true or false",
-    str: "a string",
-}
+_TYPES = {int: "an integer", float: "a number", bool: "true or false", str: "a string"}
+_TABLES = (*SECTIONS, "sweep")
 
 
 class _Where:
     """Names where a key came from: the file, or a --set override."""
 
     def __init__(self, path: str, overridden: set[str]):
-        self.path, self.overridden = path, overridden
+        self.path, self.overridden = path, frozenset(overridden)
 
     def __call__(self, dotted: str) -> str:
-        if dotted in self.overridden:
-            return f"--set {dotted}"
-        return f"{self.path}: {dotted}"
+        return locate(self.path, self.overridden, dotted)
 
 
 def _fail(where: _Where, dotted: str, message: str) -> ConfigError:
-    return ConfigError(f"{where(dotted)} {message}")
+    """``<file>: <key>: <message>``, the contract's one line."""
+    return ConfigError(f"{where(dotted)}: {message}")
 
 
-def _unknown(where: _Where, dotted: str, known: list[str]) -> ConfigError:
-    hint = difflib.get_close_matches(dotted, known, n=1, cutoff=0.6)
-    tip = f" (did you mean {hint[0]}?)" if hint else f"; known keys: {', '.join(known)}"
-    return ConfigError(f"{where(dotted)} is not a known key{tip}")
+def _shown(value: Any) -> str:
+    """A value for a message: repr, one line, at most 40 characters."""
+    text = " ".join(repr(value).split())
+    return text if len(text) <= 40 else text[:37] + "..."
+
+
+def _unknown_key(where: _Where, dotted: str, known: list[str]) -> ConfigError:
+    table, _, key = dotted.partition(".")
+    message = unknown_choice(
+        "key",
+        key,
+        known,
+        subject="not a known key",
+        quote=str,
+        listing=f"[{table}] has",
+    )
+    return _fail(where, dotted, message)
 
 
 def _choice(where, dotted, value, allowed) -> str:
     if value in allowed:
         return value
-    hint = difflib.get_close_matches(str(value), list(allowed), n=1)
-    tip = f"did you mean {hint[0]!r}? " if hint else ""
-    listed = ", ".join(repr(a) for a in allowed)
-    raise _fail(where, dotted, f"= {value!r} is not known; {tip}use one of {listed}")
+    message = unknown_choice(
+        dotted, value, allowed, subject=f"{_shown(value)} is not known", listing="use"
+    )
+    raise _fail(where, dotted, message)
 
 
 def _typed(where, dotted, value, base, optional):
@@ -87,11 +101,24 @@ def _typed(where, dotted, value, base, optional):
     ok = isinstance(value, base) and not (base is not bool and isinstance(value, bool))
     if not ok:
         raise _fail(
-            where, dotted, f"= {value!r} must be {_TYPES[base]}, not {_kind(value)}"
+            where,
+            dotted,
+            f"{_shown(value)} must be {_TYPES[base]}, not {_kind(value)}; "
+            f"write e.g. {dotted.split('.')[-1]} = {_example(dotted, base)}",
         )
     if base is float and not math.isfinite(value):
-        raise _fail(where, dotted, f"= {value!r} must be a finite number")
+        raise _fail(where, dotted, f"{value!r} must be a finite number")
     return value
+
+
+def _example(dotted: str, base: type) -> str:
+    section, _, key = dotted.partition(".")
+    default = getattr(SECTIONS.get(section, object), key, None)
+    if not isinstance(default, base) or isinstance(default, bool) != (base is bool):
+        default = {int: 1, float: 0.5, bool: True, str: "name"}[base]
+    if isinstance(default, bool):
+        return str(default).lower()
+    return json.dumps(default) if isinstance(default, str) else repr(default)
 
 
 def _kind(value) -> str:
@@ -101,56 +128,45 @@ def _kind(value) -> str:
         return "a list"
     if isinstance(value, dict):
         return "a table"
-    return type(value).__name__
+    names = {int: "an integer", float: "a number", str: "a string"}
+    return names.get(type(value), type(value).__name__)
 
 
 def _scalar_table(where, dotted, table) -> tuple[tuple[str, Any], ...]:
     if not isinstance(table, dict):
-        raise _fail(where, dotted, "must be a table like { momentum = 0.9 }")
+        raise _fail(
+            where, dotted, f"{_shown(table)} must be a table like {{ momentum = 0.9 }}"
+        )
     for k, v in table.items():
         if not isinstance(v, bool | int | float | str):
-            raise _fail(where, f"{dotted}.{k}", "must be a number, boolean or string")
+            raise _fail(
+                where, f"{dotted}.{k}", f"{_shown(v)} must be a number or true/false"
+            )
     return tuple(table.items())
 
 
 def _check_range(where, section: str, values: dict[str, Any]) -> None:
-    def need(key, ok, rule):
-        if values.get(key) is not None and not ok(values[key]):
-            raise _fail(where, f"{section}.{key}", f"= {values[key]!r} {rule}")
-
-    positive_ints = ("n_samples", "n_features", "max_epochs", "patience", "batch_size")
-    for key in positive_ints:
-        need(key, lambda v: v >= 1, "must be ≥ 1")
-    for key in ("seed", "split_seed", "data_seed"):
-        need(key, lambda v: v >= 0, "must be ≥ 0")
-    for key in ("margin", "noise", "init_scale", "tol", "gtol", "l2"):
-        need(key, lambda v: v >= 0, "must be ≥ 0")
-    need("learning_rate", lambda v: v > 0, "must be > 0")
-    need("checkpoint_every", lambda v: v > 0, "must be > 0 seconds")
-    need(
-        "test_fraction",
-        lambda v: 0 <= v < 1,
-        "must be in [0, 1) (0: no held-out test split)",
-    )
-    need(
-        "validation_fraction",
-        lambda v: 0 <= v < 1,
-        "must be in [0, 1) (0: no validation split)",
-    )
-    need("delimiter", lambda v: len(v) == 1, "must be one character, e.g. ';'")
+    for key, value in values.items():
+        rule = limits.RANGES.get((section, key))
+        if rule is not None and value is not None and not rule.holds(value):
+            raise _fail(
+                where,
+                f"{section}.{key}",
+                f"{_shown(value)} is out of range; {rule.text}",
+            )
 
 
 def _section(where, raw: dict, section: str) -> dict[str, Any]:
     cls = SECTIONS[section]
     table = raw.get(section, {})
     if not isinstance(table, dict):
-        raise _fail(where, section, "must be a table: write it as [" + section + "]")
+        raise _fail(where, section, f"must be a table: write it as [{section}]")
     known = [f.name for f in dataclasses.fields(cls)]
     out = {}
     for key, value in table.items():
         dotted = f"{section}.{key}"
         if key not in known:
-            raise _unknown(where, dotted, [f"{section}.{k}" for k in known])
+            raise _unknown_key(where, dotted, known)
         base, optional = type_of(section, key)
         if dotted == "output.history":
             out[key] = _history_policy(where, dotted, value)
@@ -158,7 +174,12 @@ def _section(where, raw: dict, section: str) -> dict[str, Any]:
             out[key] = _scalar_table(where, dotted, value)
         elif base is list:
             if not (isinstance(value, list) and all(isinstance(v, str) for v in value)):
-                raise _fail(where, dotted, "must be a list of column names")
+                raise _fail(
+                    where,
+                    dotted,
+                    f"{_shown(value)} must be a list of column names, "
+                    'e.g. ["petal length", "petal width"]',
+                )
             out[key] = tuple(value)
         else:
             out[key] = _typed(where, dotted, value, base, optional)
@@ -187,19 +208,21 @@ def _axis_values(where, dotted, value, integer: bool) -> tuple:
     if not isinstance(value, list):
         value = [value]
     if not value:
-        raise _fail(where, dotted, "must be a non-empty list")
+        raise _fail(where, dotted, "[] is empty; give at least one value")
+    rule = limits.AXIS_RANGES.get(dotted.split(".")[-1], limits.ANY_FINITE)
     out = []
     for v in value:
         if integer:
             if isinstance(v, float) and v.is_integer():
                 v = int(v)
-            if isinstance(v, bool) or not isinstance(v, int) or v < 0:
-                raise _fail(where, dotted, f"holds {v!r}; seeds are integers ≥ 0")
+            if isinstance(v, bool) or not isinstance(v, int) or not rule.holds(v):
+                raise _fail(
+                    where, dotted, f"holds {_shown(v)}; seeds are integers; {rule.text}"
+                )
         else:
-            out_v = _typed(where, dotted, v, float, False)
-            if dotted.endswith("learning_rate") and out_v <= 0:
-                raise _fail(where, dotted, f"holds {v!r}; learning rates must be > 0")
-            v = out_v
+            v = _typed(where, dotted, v, float, False)
+            if not rule.holds(v):
+                raise _fail(where, dotted, f"holds {_shown(v)}; {rule.text}")
         out.append(v)
     return tuple(out)
 
@@ -217,17 +240,22 @@ def _spaced(where, dotted, table) -> list:
     start = _typed(where, f"{dotted}.start", table["start"], float, False)
     stop = _typed(where, f"{dotted}.stop", table["stop"], float, False)
     num = table["num"]
-    if isinstance(num, bool) or not isinstance(num, int) or num < 1:
-        raise _fail(where, f"{dotted}.num", f"= {num!r} must be an integer ≥ 1")
+    if (
+        isinstance(num, bool)
+        or not isinstance(num, int)
+        or not 1 <= num <= limits.MAX_AXIS
+    ):
+        raise _fail(
+            where, f"{dotted}.num", f"{_shown(num)} must be an integer in "
+            f"1..{limits.MAX_AXIS}",
+        )  # fmt: skip
     log = table.get("log", False)
+    if not isinstance(log, bool):
+        raise _fail(where, f"{dotted}.log", f"{_shown(log)} must be true or false")
     if log and (start <= 0 or stop <= 0):
         raise _fail(where, dotted, "with log = true needs start and stop > 0")
-    if num == 1:
-        return [start]
-    if log:
-        a, b = math.log(start), math.log(stop)
-        return [math.exp(a + (b - a) * i / (num - 1)) for i in range(num)]
-    return [start + (stop - start) * i / (num - 1) for i in range(num)]
+    grid = (np.geomspace if log else np.linspace)(start, stop, num)
+    return [float(v) for v in grid]
 
 
 def _sweep(where, raw: dict) -> SweepConfig:
@@ -239,12 +267,12 @@ def _sweep(where, raw: dict) -> SweepConfig:
     for key, value in table.items():
         dotted = f"sweep.{key}"
         if key not in known:
-            raise _unknown(where, dotted, [f"sweep.{k}" for k in known])
+            raise _unknown_key(where, dotted, known)
         if key in ("fold", "bootstrap"):
             value = _typed(where, dotted, value, int, False)
-            low = 2 if key == "fold" else 1
-            if value < low:
-                raise _fail(where, dotted, f"= {value} must be ≥ {low}")
+            rule = limits.RANGES[("sweep", key)]
+            if not rule.holds(value):
+                raise _fail(where, dotted, f"{value} is out of range; {rule.text}")
             fold, boot = (value, boot) if key == "fold" else (fold, value)
         elif key == "outer_fold":
             outer = _typed(where, dotted, value, int, False)
@@ -261,14 +289,14 @@ def _sweep(where, raw: dict) -> SweepConfig:
                 classes = tuple(value)
             else:
                 raise _fail(
-                    where, dotted, f'= {value!r} must be "all" or a list of class names'
+                    where,
+                    dotted,
+                    f'{_shown(value)} must be "all" or a list of class names',
                 )
         else:
             axes.append((key, _axis_values(where, dotted, value, key == "seed")))
     if fold is not None and boot is not None:
-        raise _fail(
-            where, "sweep.bootstrap", "cannot be combined with sweep.fold; pick one"
-        )
+        _one_rule(where, "sweep.bootstrap", training.make_grid, fold=[0], resample=[0])
     if outer is not None and fold is None:
         raise _fail(
             where,
@@ -278,43 +306,92 @@ def _sweep(where, raw: dict) -> SweepConfig:
     return SweepConfig(tuple(axes), fold, boot, classes, outer)
 
 
-def _cross_checks(where, config: Config) -> None:
-    d, t, s = config.data, config.train, config.sweep
-    if d.source not in SYNTHETIC:
-        bundled = [i.name for i in jaxperc.data.list_datasets()]
-        looks_like_file = d.source.endswith((".csv", ".txt", ".tsv")) or (
-            os.sep in d.source
+def _one_rule(where, dotted: str, check, *args, **kwargs):
+    """Run the rule's one home, naming ``dotted`` in its error."""
+    try:
+        return check(*args, **kwargs)
+    except ConfigError:
+        raise
+    except JaxpercError as err:
+        raise _fail(where, dotted, str(err)) from None
+
+
+def _check_source(where, d: DataConfig) -> None:
+    kind = jaxperc.data.source_kind(d.source)
+    if kind == "unknown":
+        message = unknown_choice(
+            "data.source",
+            d.source,
+            jaxperc.data.source_names(),
+            subject=f"{_shown(d.source)} is neither a data set nor a file path",
+            listing="give a path to a CSV file or use",
         )
-        if d.source not in bundled and not looks_like_file:
-            _choice(where, "data.source", d.source, [*bundled, *SYNTHETIC])
-    _choice(where, "model.activation", config.model.activation, core.ACTIVATIONS)
-    _choice(where, "model.init", config.model.init, INITS)
-    _choice(where, "train.loss", t.loss, core.LOSSES)
-    _choice(where, "train.grad", t.grad, GRADS)
-    _choice(where, "train.optimizer", t.optimizer, training.OPTIMIZERS)
-    if t.schedule is not None:
-        _choice(where, "train.schedule", t.schedule, training.SCHEDULES)
-    _choice(where, "train.dtype", t.dtype, DTYPES)
-    _check_rows(where, config)
-    if t.loss == "bce" and config.model.activation != "sigmoid":
+        raise _fail(where, "data.source", message)
+    if d.target is not None and kind != "file":
         raise _fail(
             where,
-            "train.loss",
-            f"= 'bce' needs model.activation = 'sigmoid' (got "
-            f"{config.model.activation!r}); use loss = 'mse'",
+            "data.target",
+            f"only applies to CSV files, not source {d.source!r}; remove it",
         )
+    if kind == "synthetic":
+        _one_rule(where, "data.n_samples", limits.check_synthetic_size, d)
+
+
+def _check_optimizer(where, config: Config) -> None:
+    t, s = config.train, config.sweep
+    options = training.optimizer_options(t.optimizer)
+    switched = "train.optimizer" in where.overridden
+    for key, value in t.optimizer_kwargs:
+        dotted = f"train.optimizer_kwargs.{key}"
+        if switched and key not in options and dotted not in where.overridden:
+            raise _fail(
+                where,
+                dotted,
+                f"is an option of another optimizer, not of {t.optimizer!r} set by "
+                "--set train.optimizer; remove it from the file or add "
+                "--set train.optimizer_kwargs={}",
+            )
+        _one_rule(where, dotted, training.make_optimizer, t.optimizer, {key: value})
     hparams = dict(t.optimizer_kwargs)
     for name, values in s.axes:
         if name in FLOAT_HPARAMS:
-            hparams[name] = float(values[0])
-    try:
-        training.make_optimizer(t.optimizer, hparams)
-    except JaxpercError as err:
-        raise _fail(where, "train.optimizer_kwargs", f"is rejected: {err}") from None
-    if t.optimizer == "lbfgs" and any(n == "learning_rate" for n, _ in s.axes):
-        raise _fail(
-            where, "sweep.learning_rate", "cannot be swept with optimizer 'lbfgs'"
-        )
+            _one_rule(
+                where, f"sweep.{name}", training.make_optimizer, t.optimizer,
+                {**hparams, name: np.asarray(values)},
+            )  # fmt: skip
+    opt = _one_rule(
+        where, "train.optimizer_kwargs", training.make_optimizer, t.optimizer, hparams
+    )
+    for name, values in s.axes:
+        if name == "learning_rate":
+            check = training.optim.check_learning_rate
+            _one_rule(where, "sweep.learning_rate", check, opt, np.asarray(values))
+    for key, value in t.schedule_kwargs:
+        _one_rule(
+            where, f"train.schedule_kwargs.{key}", training.make_schedule,
+            t.schedule, {key: value}, t.max_epochs,
+        )  # fmt: skip
+    _one_rule(
+        where, "train.schedule_kwargs", training.make_schedule,
+        t.schedule, dict(t.schedule_kwargs), t.max_epochs,
+    )  # fmt: skip
+
+
+def _cross_checks(where, config: Config) -> None:
+    d, t, s = config.data, config.train, config.sweep
+    _check_source(where, d)
+    _choice(where, "model.activation", config.model.activation, ACTIVATIONS)
+    _choice(where, "model.init", config.model.init, INITS)
+    _choice(where, "train.loss", t.loss, LOSSES)
+    _choice(where, "train.grad", t.grad, GRADS)
+    _choice(where, "train.optimizer", t.optimizer, OPTIMIZERS)
+    if t.schedule is not None:
+        _choice(where, "train.schedule", t.schedule, SCHEDULES)
+    _choice(where, "train.dtype", t.dtype, DTYPES)
+    _check_rows(where, config)
+    _one_rule(where, "train.loss", core.get_loss, t.loss, config.model.activation)
+    _one_rule(where, "sweep", limits.check_grid_size, s)
+    _check_optimizer(where, config)
 
 
 def _check_rows(where, config: Config) -> None:
@@ -324,7 +401,7 @@ def _check_rows(where, config: Config) -> None:
         raise _fail(
             where,
             "output.metric",
-            f"= {metric!r} would choose the best model by the rows that report "
+            f"{metric!r} would choose the best model by the rows that report "
             "its accuracy; use 'validation_accuracy' (the test set is reported "
             "for the chosen model)",
         )
@@ -342,7 +419,7 @@ def _check_rows(where, config: Config) -> None:
         raise _fail(
             where,
             "output.metric",
-            "= 'validation_accuracy' needs validation rows: set "
+            "'validation_accuracy' needs validation rows; set "
             "data.validation_fraction > 0, sweep.fold or sweep.bootstrap",
         )
     if s.outer_fold is not None and d.test_fraction > 0:
@@ -359,19 +436,19 @@ def config_from_dict(
     """Validate a raw (TOML-shaped) table and build the :class:`Config`."""
     where = _Where(path, overridden or set())
     for section in raw:
-        if section not in (*SECTIONS, "sweep"):
-            hint = difflib.get_close_matches(section, [*SECTIONS, "sweep"], n=1)
-            tip = f" (did you mean [{hint[0]}]?)" if hint else ""
-            raise ConfigError(
-                f"{path}: [{section}] is not a known table{tip}; use [data], "
-                "[model], [train], [sweep] and [output]"
+        if section not in _TABLES:
+            message = unknown_choice(
+                "table",
+                section,
+                _TABLES,
+                subject="not a known table",
+                quote=lambda name: f"[{name}]",
+                listing="use",
             )
+            raise ConfigError(f"{path}: [{section}]: {message}")
     parts = {name: cls(**_section(where, raw, name)) for name, cls in SECTIONS.items()}
     data = parts["data"]
-    is_file = data.source not in SYNTHETIC and data.source.endswith(
-        (".csv", ".txt", ".tsv")
-    )
-    if is_file and not os.path.isabs(data.source):
+    if jaxperc.data.source_kind(data.source) == "file":
         data = dataclasses.replace(data, source=os.path.abspath(data.source))
     config = Config(
         data=data,
@@ -380,6 +457,8 @@ def config_from_dict(
         sweep=_sweep(where, raw),
         output=parts["output"],
         name=Path(path).stem if path != "<config>" else "experiment",
+        path=path,
+        overridden=where.overridden,
     )
     _cross_checks(where, config)
     return config
@@ -392,12 +471,20 @@ def load_config(path: str | os.PathLike, overrides: list[str] | None = None) -> 
         with open(path, "rb") as f:
             raw = tomllib.load(f)
     except FileNotFoundError:
-        raise ConfigError(f"{shown}: no such config file") from None
+        raise ConfigError(f"{shown}: no such config file; check the path") from None
     except IsADirectoryError:
-        raise ConfigError(f"{shown}: is a folder, not a config file") from None
+        raise ConfigError(f"{shown}: is a folder; give a .toml config file") from None
     except tomllib.TOMLDecodeError as err:
-        raise ConfigError(f"{shown}: not valid TOML ({err})") from None
-    raw, touched = apply_overrides(raw, list(overrides or []))
+        raise ConfigError(f"{shown}: not valid TOML ({err}); fix that line") from None
+    except UnicodeDecodeError:
+        raise ConfigError(
+            f"{shown}: not a text file in UTF-8; give a TOML config file"
+        ) from None
+    except OSError as err:
+        raise ConfigError(
+            f"{shown}: cannot be read ({err.strerror}); check its permissions"
+        ) from None
+    raw, touched = apply_overrides(raw, list(overrides or []), path=shown)
     return config_from_dict(raw, path=shown, overridden=touched)
 
 

@@ -9,8 +9,8 @@ then trains the whole grid as ONE ``jaxperc.train_many`` call, checkpointing bet
 compiled chunks, and writes the run folder (:mod:`jaxperc.rundir`).
 """
 
+import contextlib
 import dataclasses
-import difflib
 import threading
 import time
 import warnings
@@ -24,9 +24,15 @@ from jax.experimental import multihost_utils
 
 import jaxperc.data
 from jaxperc import training
-from jaxperc.errors import ConfigError, JaxpercError, NotConvergedWarning
+from jaxperc.errors import (
+    CheckpointError,
+    ConfigError,
+    JaxpercError,
+    NotConvergedWarning,
+    unknown_choice,
+)
 from jaxperc.experiment import history, html_report, roles, rundir, tracking
-from jaxperc.experiment.config import Config
+from jaxperc.experiment.config import Config, to_toml
 from jaxperc.experiment.nested import NestedColumns, nested_columns
 from jaxperc.experiment.summary import summarize
 
@@ -83,8 +89,7 @@ def _load(config: Config):
     if d.source == "xor":
         noise = 0.1 if d.noise is None else d.noise
         return jaxperc.data.make_xor(d.n_samples, noise=noise, seed=d.seed)
-    bundled = [i.name for i in jaxperc.data.list_datasets()]
-    if d.source in bundled:
+    if jaxperc.data.source_kind(d.source) == "bundled":
         return jaxperc.data.load_dataset(d.source)
     return jaxperc.data.load_csv(
         d.source,
@@ -98,29 +103,57 @@ def _load(config: Config):
 def load_data(config: Config):
     """The data set a config names, after ``data.features`` and ``data.positive``."""
     d = config.data
-    is_csv = d.source not in ("blobs", "xor") and d.source not in [
-        i.name for i in jaxperc.data.list_datasets()
-    ]
-    if d.target is not None and not is_csv:
-        raise ConfigError(
-            f"data.target only applies to CSV files, not source {d.source!r}; remove it"
-        )
-    ds = _load(config)
+    is_csv = jaxperc.data.source_kind(d.source) == "file"
+    with blame(config, "data.source"):
+        ds = _load(config)
     if d.features is not None and not is_csv:
         cols = []
         for name in d.features:
             if name not in ds.feature_names:
-                hint = difflib.get_close_matches(name, ds.feature_names, n=1)
-                tip = f"did you mean {hint[0]!r}? " if hint else ""
-                raise ConfigError(
-                    f"data.features names {name!r}, not a feature of {ds.name}; "
-                    f"{tip}features are {', '.join(ds.feature_names)}"
+                message = unknown_choice(
+                    "feature",
+                    name,
+                    ds.feature_names,
+                    subject=f"{name!r} is not a feature of {ds.name}",
+                    listing="its features are",
                 )
+                raise ConfigError(f"{config.locate('data.features')}: {message}")
             cols.append(ds.feature_names.index(name))
         ds = dataclasses.replace(ds, x=ds.x[:, cols], feature_names=tuple(d.features))
     if d.positive is not None:
-        ds = ds.binary(d.positive)
+        with blame(config, "data.positive"):
+            ds = ds.binary(d.positive)
     return ds
+
+
+# data-layer arguments → the config keys that set them
+_ARGUMENT_KEYS = {
+    "n_samples": "data.n_samples",
+    "n_features": "data.n_features",
+    "margin": "data.margin",
+    "noise": "data.noise",
+    "target": "data.target",
+    "features": "data.features",
+    "positive": "data.positive",
+    "k": "sweep.fold",
+    "n_resamples": "sweep.bootstrap",
+}
+
+
+@contextlib.contextmanager
+def blame(config: Config, key: str):
+    """Turn an error found while using the config into one naming its file and key.
+
+    The key is the one that caused it: the error's ``argument`` where the raiser
+    knows it (``n_samples`` → ``data.n_samples``), else ``key``.
+    """
+    try:
+        yield
+    except ConfigError:
+        raise
+    except JaxpercError as err:
+        where = _ARGUMENT_KEYS.get(err.argument or "", key)
+        raise ConfigError(f"{config.locate(where)}: {err}") from None
 
 
 def _target_columns(config: Config, ds) -> tuple[list[int], tuple, tuple]:
@@ -135,8 +168,9 @@ def _target_columns(config: Config, ds) -> tuple[list[int], tuple, tuple]:
     if wanted is None:
         if k > 2:
             raise ConfigError(
-                f'data set {ds.name} has {k} classes; set sweep.class = "all" '
-                f"(one-vs-rest) or data.positive = {ds.classes[0]!r}"
+                f"{config.locate('sweep.class')}: data set {ds.name} has {k} "
+                f'classes; set sweep.class = "all" (one-vs-rest) or '
+                f"data.positive = {ds.classes[0]!r}"
             )
         return [], positive, negative
     if wanted == "all":
@@ -144,10 +178,14 @@ def _target_columns(config: Config, ds) -> tuple[list[int], tuple, tuple]:
     columns = []
     for name in wanted:
         if name not in positive:
-            raise ConfigError(
-                f"sweep.class names {name!r}, not a class that can be the positive "
-                f'one; use "all" or some of {", ".join(positive)}'
+            message = unknown_choice(
+                "class",
+                name,
+                positive,
+                subject=f"{name!r} is not a class of {ds.name}",
+                listing='use "all" or some of',
             )
+            raise ConfigError(f"{config.locate('sweep.class')}: {message}")
         columns.append(positive.index(name))
     return columns, positive, negative
 
@@ -158,20 +196,32 @@ def prepare(config: Config) -> Problem:
     ds = load_data(config)
     columns, positive, negative = _target_columns(config, ds)
     if d.test_fraction > 0:
-        train_idx, test_idx = jaxperc.data.train_test_split(
-            ds.y, test_fraction=d.test_fraction, seed=d.split_seed, stratify=d.stratify
-        )
+        with blame(config, "data.test_fraction"):
+            train_idx, test_idx = jaxperc.data.train_test_split(
+                ds.y,
+                test_fraction=d.test_fraction,
+                seed=d.split_seed,
+                stratify=d.stratify,
+            )
     else:
         train_idx, test_idx = np.arange(ds.n_samples), np.arange(0)
+    if t.batch_size is not None and t.batch_size > len(train_idx):
+        raise ConfigError(
+            f"{config.locate('train.batch_size')}: {t.batch_size} exceeds the "
+            f"{len(train_idx)} training samples; use at most {len(train_idx)} or "
+            "leave it out for full-batch training"
+        )
     axes: dict[str, Any] = {name: list(values) for name, values in s.axes}
     if columns:
         axes["class"] = columns
-    rows, plan, column_axis = _row_roles(config, ds.y[train_idx])
+    with blame(config, "sweep.fold" if s.fold else "data.validation_fraction"):
+        rows, plan, column_axis = _row_roles(config, ds.y[train_idx])
     if column_axis is not None:
         axes[column_axis] = list(range(rows.weights.shape[1]))
     if not axes:
         axes["seed"] = [t.seed]
-    grid = training.make_grid(**axes)
+    with blame(config, "sweep"):
+        grid = training.make_grid(**axes)
     per_model = grid.per_model(seed=t.seed, learning_rate=t.learning_rate, l2=t.l2)
     x, inputs = ds.x.astype(np.float64), roles.ModelInputs(None, None, None)
     if d.standardize and rows.weights is not None:
@@ -274,7 +324,7 @@ class _Checkpointer:
 
 def run_experiment(
     config: Config,
-    out_dir: str | Path,
+    out_dir: "str | Path | rundir.NewRunFolder",
     *,
     progress: Callable[[training.Progress], Any] | None = None,
     resume: bool = False,
@@ -285,34 +335,40 @@ def run_experiment(
 
     Args:
       config: a validated :class:`~jaxperc.config.Config`.
-      out_dir: the run folder: new (or empty) unless ``resume``.
+      out_dir: the run folder: new (or empty) unless ``resume``; or a
+        :class:`~jaxperc.experiment.rundir.NewRunFolder` to name a new one.
       progress: called with each :class:`jaxperc.Progress` between chunks.
       resume: continue the run in ``out_dir`` from its ``checkpoint.npz``.
       command: the command line, recorded in ``run.json``.
       stop: when set, the run saves a checkpoint at the next chunk boundary and
-        raises ``KeyboardInterrupt`` (run.json then says "interrupted").
+        raises :class:`RunInterrupted` (run.json then says "interrupted").
 
     Returns:
       A :class:`RunResult` (folder, summary, TrainResult, Problem).
+
+    A user error (a :class:`~jaxperc.JaxpercError`) leaves nothing behind: a new
+    folder is removed, a resumed one keeps its status.
     """
-    run_dir = Path(out_dir)
     problem = prepare(config)
-    state, created = None, False
+    text = rundir.config_text(config)
+    arrays = [problem.x, problem.targets, problem.train_idx, problem.test_idx]
+    arrays += [] if problem.weights is None else [problem.weights]
+    prints = rundir.fingerprint(to_toml(config), arrays)
+    state, made, before = None, [], None
     if resume:
-        info = rundir.read_run_json(run_dir)
-        if info.get("status") == "completed":
-            raise JaxpercError(
-                f"{run_dir}: run already completed; nothing to resume (start a new "
-                "run with jaxperc run CONFIG)"
-            )
-        if (run_dir / rundir.CHECKPOINT).exists():
-            state = training.load_run_state(run_dir / rundir.CHECKPOINT)
+        run_dir = Path(out_dir)
+        state, before = _resumable(run_dir, prints)
         rundir.remove_temporaries(run_dir)
         rundir.update_run_json(run_dir, status="running", resumed=rundir.now())
     else:
-        created = rundir.create_run_dir(run_dir)
-        rundir.write_text(run_dir / rundir.CONFIG, rundir.config_text(config))
-        rundir.write_json(run_dir / rundir.RUN, rundir.run_info(command or []))
+        run_dir, made = rundir.claim_run_dir(out_dir)
+        try:
+            rundir.write_text(run_dir / rundir.CONFIG, text)
+            info = {**rundir.run_info(command or []), "fingerprint": prints}
+            rundir.write_json(run_dir / rundir.RUN, info)
+        except BaseException:
+            rundir.remove_run_dir(run_dir, made)
+            raise
     writer = history.HistoryWriter(
         run_dir, config.output.history, 0 if state is None else state.epoch
     )
@@ -342,17 +398,21 @@ def run_experiment(
             )
     except KeyboardInterrupt:
         writer.abandon()
+        rundir.remove_temporaries(run_dir)
         rundir.update_run_json(run_dir, status="interrupted", ended=rundir.now())
-        raise
+        raise RunInterrupted(run_dir) from None
     except JaxpercError as err:
         writer.abandon()
-        if not resume and not callback.saved and created:
-            rundir.remove_run_dir(run_dir)  # nothing ran: leave no folder behind
+        if resume:
+            rundir.write_json(run_dir / rundir.RUN, before)  # as it was
+        elif not callback.saved:
+            rundir.remove_run_dir(run_dir, made)  # nothing ran: leave no folder
         else:
             rundir.update_run_json(run_dir, status="failed", error=str(err))
-        raise
+        raise _located(config, run_dir, err) from None
     except BaseException as err:
         writer.abandon()
+        rundir.remove_temporaries(run_dir)
         rundir.update_run_json(
             run_dir, status="failed", ended=rundir.now(), error=repr(err)
         )
@@ -371,6 +431,7 @@ def run_experiment(
         if plots.available():
             plots.plot_run(run_dir / "plots", problem, result, summary, activation)
     (run_dir / rundir.CHECKPOINT).unlink(missing_ok=True)
+    rundir.remove_temporaries(run_dir)
     rundir.update_run_json(run_dir, status="completed", ended=rundir.now())
     html_report.write_report(run_dir)
     if config.output.mlflow:
@@ -378,4 +439,52 @@ def run_experiment(
     return RunResult(run_dir, summary, result, problem)
 
 
-__all__ = ["Problem", "RunResult", "load_data", "prepare", "run_experiment"]
+class RunInterrupted(KeyboardInterrupt):
+    """A run stopped by Ctrl-C (or ``stop``) after saving its checkpoint."""
+
+    def __init__(self, run_dir: Path):
+        super().__init__(str(run_dir))
+        self.run_dir = run_dir
+
+
+def _resumable(run_dir: Path, prints: dict[str, str]):
+    """Check a folder can be resumed; → (its checkpoint or None, its run.json).
+
+    Nothing is written: a refused resume leaves the folder as it was.
+    """
+    info = rundir.read_run_json(run_dir)
+    status = info.get("status")
+    if status == "completed":
+        raise CheckpointError(
+            f"{run_dir}: run already completed; nothing to resume (start a new "
+            "run with jaxperc run CONFIG)"
+        )
+    rundir.check_fingerprint(run_dir, info, prints)
+    state = None
+    if (run_dir / rundir.CHECKPOINT).exists():
+        state = training.load_run_state(run_dir / rundir.CHECKPOINT)
+    return state, info
+
+
+def _located(config: Config, run_dir: Path, err: JaxpercError) -> JaxpercError:
+    """An error from training, named by the file it concerns."""
+    text = str(err)
+    if isinstance(err, CheckpointError) and not text.startswith(str(run_dir)):
+        return CheckpointError(
+            f"{run_dir / rundir.CHECKPOINT}: {text}; start the run again with "
+            f"jaxperc run {run_dir / rundir.CONFIG}"
+        )
+    if text.startswith(config.path) or text.startswith(str(run_dir)):
+        return err
+    return ConfigError(f"{config.path}: {text}")
+
+
+__all__ = [
+    "Problem",
+    "RunInterrupted",
+    "RunResult",
+    "blame",
+    "load_data",
+    "prepare",
+    "run_experiment",
+]

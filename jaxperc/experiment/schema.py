@@ -1,28 +1,35 @@
 """The experiment schema: one frozen dataclass per config table, with defaults.
 
-``docs/configs.md`` documents every field; :mod:`jaxperc.config` reads TOML into
-these classes and validates it.
+``docs/configs.md`` documents every field; :mod:`jaxperc.experiment.config` reads
+TOML into these classes and validates it.
 """
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import Any
 
-SYNTHETIC = ("blobs", "xor")
+from jaxperc import core, data, training
+from jaxperc.core.model import INITS as _INITS
+
+# choice lists come from the registries that define them
+SYNTHETIC = data.SYNTHETIC
 DTYPES = ("float32", "float64")
-INITS = ("normal", "uniform", "zeros")
-GRADS = ("manual", "autodiff")
+INITS = tuple(_INITS)
+GRADS = tuple(core.GRADS)
+ACTIVATIONS = tuple(core.ACTIVATIONS)
+LOSSES = tuple(core.LOSSES)
+OPTIMIZERS = tuple(training.OPTIMIZERS)
+SCHEDULES = tuple(training.SCHEDULES)
 # what may choose the best model and setting: never test rows (see roles.py)
 METRICS = ("validation_accuracy", "train_accuracy", "cost")
-# optimizer hyper-parameters that a sweep may vary per model (floats only)
-FLOAT_HPARAMS = (
-    "momentum",
-    "b1",
-    "b2",
-    "eps",
-    "eps_root",
-    "decay",
-    "weight_decay",
-    "initial_accumulator_value",
+# optimizer options that a sweep may vary per model: every float option of an
+# optax optimizer, in the order the optimizers list them
+FLOAT_HPARAMS = tuple(
+    dict.fromkeys(
+        name
+        for opt in training.OPTIMIZERS
+        for name, kind in training.optimizer_options(opt).items()
+        if kind is float
+    )
 )
 LIST_AXES = ("seed", "learning_rate", "l2", *FLOAT_HPARAMS)
 
@@ -108,6 +115,20 @@ class Config:
     sweep: SweepConfig = SweepConfig()
     output: OutputConfig = OutputConfig()
     name: str = "experiment"  # the file stem, used to name run folders
+    # where it came from (named in errors), not part of what runs: not compared
+    path: str = field(default="<config>", compare=False)
+    overridden: frozenset[str] = field(default_factory=frozenset, compare=False)
+
+    def locate(self, key: str) -> str:
+        """``<file>: <key>`` or ``<file>: --set <key>``: where an error points."""
+        return locate(self.path, self.overridden, key)
+
+
+def locate(path: str, overridden: frozenset[str] | set[str], key: str) -> str:
+    """Where a key came from: the config file, or a ``--set`` override of it."""
+    if key in overridden or any(key.startswith(f"{k}.") for k in overridden):
+        return f"{path}: --set {key}"
+    return f"{path}: {key}"
 
 
 # section → key → (type tag, default); "sweep" is handled on its own

@@ -19,7 +19,14 @@ from jaxperc.training.cache import enable_compilation_cache
 from jaxperc.training.checkpoint import RunState, load_run_state, save_run_state
 from jaxperc.training.driver import Progress, TrainResult
 from jaxperc.training.grid import Grid, make_grid
-from jaxperc.training.optim import OPTIMIZERS, SCHEDULES, make_optimizer
+from jaxperc.training.optim import (
+    OPTIMIZERS,
+    SCHEDULES,
+    make_optimizer,
+    make_schedule,
+    optimizer_options,
+    schedule_options,
+)
 from jaxperc.training.options import PerModel, TrainOptions
 from jaxperc.training.sharding import model_mesh
 from jaxperc.training.state import STOP_REASONS
@@ -38,8 +45,11 @@ __all__ = [
     "load_run_state",
     "make_grid",
     "make_optimizer",
+    "make_schedule",
     "model_mesh",
+    "optimizer_options",
     "save_run_state",
+    "schedule_options",
     "train",
     "train_many",
     "train_models",

@@ -16,7 +16,7 @@ from typing import NamedTuple
 
 import numpy as np
 
-from jaxperc.errors import CheckpointError
+from jaxperc.errors import CheckpointError, JaxpercError
 
 FORMAT_VERSION = 2  # 2: the State carries each model's optimizer step count
 
@@ -56,7 +56,13 @@ def atomic_write(path: str | os.PathLike, write) -> None:
     not the 0600 of a temporary file.
     """
     path = Path(path)
-    fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=path.name, suffix=".tmp")
+    try:
+        fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=path.name, suffix=".tmp")
+    except OSError as err:  # named by the target: the temporary name means nothing
+        raise JaxpercError(
+            f"{path}: cannot write ({err.strerror}); check that its folder exists "
+            "and is writable"
+        ) from None
     try:
         with os.fdopen(fd, "wb") as f:
             write(f)
@@ -64,6 +70,12 @@ def atomic_write(path: str | os.PathLike, write) -> None:
             os.fsync(f.fileno())
             os.fchmod(f.fileno(), 0o666 & ~_umask())
         os.replace(tmp, path)
+    except OSError as err:
+        Path(tmp).unlink(missing_ok=True)
+        raise JaxpercError(
+            f"{path}: cannot write ({err.strerror}); check the disk space and "
+            "permissions"
+        ) from None
     except BaseException:
         Path(tmp).unlink(missing_ok=True)
         raise
@@ -90,17 +102,18 @@ def load_run_state(path: str | os.PathLike) -> RunState:
     try:
         with open(path, "rb") as f, np.load(f, allow_pickle=False) as z:
             files = set(z.files)
-            if int(z["format_version"]) != FORMAT_VERSION:
+            version = _scalar(z["format_version"])
+            if version != FORMAT_VERSION:
                 raise CheckpointError(
-                    f"{path}: checkpoint format {int(z['format_version'])} is not "
-                    f"{FORMAT_VERSION}; start the run again"
+                    f"{path}: checkpoint format {version} is not "
+                    f"{FORMAT_VERSION}; start the run again without --resume"
                 )
             n_leaves = sum(1 for f in files if f.startswith("leaf_"))
             return RunState(
                 leaves=tuple(z[f"leaf_{i:04d}"] for i in range(n_leaves)),
                 slot_ids=z["slot_ids"],
-                epoch=int(z["epoch"]),
-                chunk=int(z["chunk"]),
+                epoch=_scalar(z["epoch"]),
+                chunk=_scalar(z["chunk"]),
                 cost_history=z["cost_history"],
                 accuracy_history=z["accuracy_history"],
             )
@@ -108,8 +121,15 @@ def load_run_state(path: str | os.PathLike) -> RunState:
         raise
     except FileNotFoundError:
         raise CheckpointError(f"{path}: no checkpoint there") from None
-    except (OSError, KeyError, ValueError, zipfile.BadZipFile, EOFError) as err:
+    except (OSError, KeyError, ValueError, TypeError, zipfile.BadZipFile, EOFError):
         raise CheckpointError(
-            f"{path}: checkpoint is corrupt or incomplete ({type(err).__name__}: "
-            f"{err}); start the run again without --resume"
+            f"{path}: not a readable checkpoint (corrupt, truncated or from another "
+            "program); start the run again without --resume"
         ) from None
+
+
+def _scalar(a: np.ndarray) -> int:
+    """A saved integer scalar (ValueError for anything else: a damaged file)."""
+    if a.shape != () or not np.issubdtype(a.dtype, np.integer):
+        raise ValueError("not an integer scalar")
+    return int(a)

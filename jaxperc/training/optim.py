@@ -12,6 +12,7 @@ Float keyword arguments (``momentum``, ``b1``, ``weight_decay`` …) go through
 ``optax.inject_hyperparams`` so that they, too, can differ per model.
 """
 
+import inspect
 from collections.abc import Callable
 from typing import Any, NamedTuple
 
@@ -38,7 +39,105 @@ OPTAX_FACTORIES: dict[str, Callable[..., optax.GradientTransformation]] = {
     "adagrad": optax.adagrad,
 }
 OPTIMIZERS = ("gd", *OPTAX_FACTORIES, "lbfgs")
-SCHEDULES = ("constant", "cosine", "exponential", "warmup_cosine", "linear")
+INT32_MAX = 2**31 - 1  # step and epoch counters are int32 inside the compiled loop
+# schedule name → (optax factory, its argument fixed at 1: the peak factor)
+SCHEDULE_FACTORIES: dict[str, tuple[Callable[..., Any], str | None]] = {
+    "constant": (optax.constant_schedule, "value"),
+    "cosine": (optax.cosine_decay_schedule, "init_value"),
+    "exponential": (optax.exponential_decay, "init_value"),
+    "warmup_cosine": (optax.warmup_cosine_decay_schedule, "peak_value"),
+    "linear": (optax.linear_schedule, "init_value"),
+}
+SCHEDULES = tuple(SCHEDULE_FACTORIES)
+# options whose optax annotation does not say how to read a config value
+_UNTYPED = {"momentum": float, "nesterov": bool}
+
+
+def _option_kinds(factory, fixed: tuple[str, ...]) -> dict[str, type]:
+    """name → float, int or bool for each option of an optax factory a config may
+    set, read from its signature (dtypes, masks and line searches are left out)."""
+    kinds = {}
+    for p in inspect.signature(factory).parameters.values():
+        if p.name in fixed or p.kind in (p.VAR_POSITIONAL, p.VAR_KEYWORD):
+            continue
+        hint = p.annotation
+        text = "" if hint is inspect.Parameter.empty else str(hint)
+        if hint is bool or hint is int or hint is float:
+            kinds[p.name] = hint
+        elif text.startswith("typing.Union[typing.Any"):
+            continue  # a mask or a dtype: not a config value
+        elif "numpy.number" in text or text.startswith("typing.Union[float"):
+            kinds[p.name] = float
+        elif not text and p.name in _UNTYPED:
+            kinds[p.name] = _UNTYPED[p.name]
+    return kinds
+
+
+def optimizer_options(name: str) -> dict[str, type]:
+    """The options ``optimizer_kwargs`` may hold for an optimizer, with their types."""
+    if name == "lbfgs":
+        return _option_kinds(optax.lbfgs, ("learning_rate",))
+    if name in OPTAX_FACTORIES:
+        return _option_kinds(OPTAX_FACTORIES[name], ("learning_rate",))
+    return {}
+
+
+def schedule_options(name: str | None) -> dict[str, type]:
+    """The options ``schedule_kwargs`` may hold for a schedule, with their types."""
+    factory, peak = SCHEDULE_FACTORIES.get(name or "constant", (None, None))
+    if factory is None:
+        return {}
+    kinds = _option_kinds(factory, (peak,))
+    if name == "warmup_cosine":
+        kinds["alpha"] = float  # the final fraction, as for "cosine"
+    return kinds
+
+
+def check_options(what: str, options: dict[str, type], kwargs: dict) -> dict:
+    """``kwargs`` checked by name and type against ``options`` (name → type).
+
+    Whole numbers given for float options become floats (so ``b1 = 1`` is a
+    number like ``b1 = 1.0``). ``what`` names the owner, e.g. ``"optimizer 'adam'"``.
+
+    Returns:
+      The checked keyword arguments.
+    """
+    out = {}
+    for key, value in kwargs.items():
+        if key not in options:
+            if not options:
+                raise JaxpercError(f"{what} takes no options, got {key!r}")
+            raise JaxpercError(
+                unknown_choice(
+                    "option",
+                    key,
+                    sorted(options),
+                    subject=f"{what} has no option {key!r}",
+                    listing="its options are",
+                )
+            )
+        kind = options[key]
+        number = isinstance(value, int | float) and not isinstance(value, bool)
+        if kind is float and number:
+            value = float(value)
+        elif kind is int and isinstance(value, float) and value.is_integer():
+            value = int(value)
+        ok = isinstance(value, kind) and (kind is bool or not isinstance(value, bool))
+        if ok and kind is float:
+            ok = bool(np.isfinite(value))
+        elif ok and kind is int:
+            ok = 0 <= value <= INT32_MAX
+        if not ok:
+            shown = {
+                float: "a finite number",
+                int: f"an integer in 0..{INT32_MAX}",
+                bool: "true or false",
+            }
+            raise JaxpercError(
+                f"option {key!r} of {what} must be {shown[kind]}, got {value!r}"
+            )
+        out[key] = value
+    return out
 
 
 class Optimizer(NamedTuple):
@@ -73,7 +172,9 @@ def _gd() -> Optimizer:
 
 def _optax(name: str, kwargs: dict[str, Any]) -> Optimizer:
     factory = OPTAX_FACTORIES[name]
-    floats = tuple(k for k, v in kwargs.items() if _is_float(v))
+    floats = tuple(
+        k for k, v in kwargs.items() if _is_float(v) or isinstance(v, np.ndarray)
+    )
     static = {k: v for k, v in kwargs.items() if k not in floats}
     injected = optax.inject_hyperparams(factory, static_args=tuple(static))
 
@@ -98,11 +199,6 @@ def _optax(name: str, kwargs: dict[str, Any]) -> Optimizer:
 
 
 def _lbfgs(kwargs: dict[str, Any]) -> Optimizer:
-    if "learning_rate" in kwargs:
-        raise JaxpercError(
-            "optimizer 'lbfgs' chooses its step by line search; remove learning_rate "
-            "from its arguments"
-        )
     try:
         opt = optax.lbfgs(**kwargs)
     except TypeError as err:
@@ -142,15 +238,30 @@ def make_optimizer(name: str = "gd", kwargs: dict[str, Any] | None = None) -> Op
                 "use optimizer='sgd' for momentum"
             )
         return _gd()
+    if name not in OPTIMIZERS:
+        raise JaxpercError(unknown_choice("optimizer", name, OPTIMIZERS))
     if name == "lbfgs":
-        return _lbfgs(kwargs)
-    if name in OPTAX_FACTORIES:
-        if "learning_rate" in kwargs:
-            raise JaxpercError(
-                "give the learning rate as learning_rate=..., not in optimizer_kwargs"
-            )
-        return _optax(name, kwargs)
-    raise JaxpercError(unknown_choice("optimizer", name, OPTIMIZERS))
+        return _lbfgs(_checked_kwargs(name, kwargs))
+    if "learning_rate" in kwargs:
+        raise JaxpercError(
+            "give the learning rate as learning_rate=..., not in optimizer_kwargs"
+        )
+    return _optax(name, _checked_kwargs(name, kwargs))
+
+
+def _checked_kwargs(name: str, kwargs: dict[str, Any]) -> dict[str, Any]:
+    """Options checked against the optax signature before anything compiles;
+    per-model arrays (swept values) are checked by name only."""
+    if name == "lbfgs" and "learning_rate" in kwargs:
+        raise JaxpercError(
+            "optimizer 'lbfgs' chooses its step by line search; remove "
+            "learning_rate from its arguments"
+        )
+    options, what = optimizer_options(name), f"optimizer {name!r}"
+    scalars = {k: v for k, v in kwargs.items() if not hasattr(v, "dtype")}
+    out = {**kwargs, **check_options(what, options, scalars)}
+    check_options(what, options, {k: 1.0 for k in kwargs if k not in scalars})
+    return out
 
 
 def check_learning_rate(opt: Optimizer, learning_rate) -> None:
@@ -167,42 +278,45 @@ def make_schedule(
 ) -> Callable[[jax.Array], jax.Array]:
     """The learning-rate factor at step t (1 at t = 0 unless warming up).
 
+    Every option of the optax schedule may be set except its peak value, which is
+    1 (the learning rate gives the scale). Defaults that depend on the run:
+
+    * ``"cosine"``: ``decay_steps`` = total steps; ``alpha`` (final fraction) 0.
+    * ``"exponential"``: ``transition_steps`` = total/10, ``decay_rate`` = 0.5.
+    * ``"warmup_cosine"``: ``warmup_steps`` = total/10, ``decay_steps`` = total,
+      ``init_value`` = 0; ``alpha`` is another name for ``end_value``.
+    * ``"linear"``: ``transition_steps`` = total, ``end_value`` = 0.
+
     Args:
-      name: ``None``/``"constant"``; ``"cosine"`` (``alpha``: final fraction,
-        default 0); ``"exponential"`` (``decay_rate``, default 0.5, per
-        ``transition_steps``, default total/10); ``"warmup_cosine"``
-        (``warmup_steps``, default total/10; ``alpha``); ``"linear"``
-        (``end_value``, default 0).
-      kwargs: the schedule's options above.
+      name: ``None``/``"constant"``, ``"cosine"``, ``"exponential"``,
+        ``"warmup_cosine"`` or ``"linear"``.
+      kwargs: the schedule's options (see :func:`schedule_options`).
       total_steps: the number of updates the run may make.
 
     Returns:
       ``factor(step) -> scalar``, an optax schedule with peak value 1.
     """
-    kwargs = dict(kwargs or {})
+    if name is not None and name not in SCHEDULE_FACTORIES:
+        raise JaxpercError(unknown_choice("schedule", name, SCHEDULES))
+    name = name or "constant"
+    kwargs = check_options(
+        f"schedule {name!r}", schedule_options(name), dict(kwargs or {})
+    )
     total = max(int(total_steps), 1)
+    tenth = max(total // 10, 1)
+    defaults = {
+        "constant": {},
+        "cosine": {"decay_steps": total},
+        "exponential": {"transition_steps": tenth, "decay_rate": 0.5},
+        "warmup_cosine": {"warmup_steps": tenth, "decay_steps": total},
+        "linear": {"transition_steps": total, "end_value": 0.0},
+    }[name]
+    if name == "warmup_cosine":
+        defaults["init_value"] = 0.0
+        if "alpha" in kwargs:
+            kwargs["end_value"] = kwargs.pop("alpha")
+    factory, peak = SCHEDULE_FACTORIES[name]
     try:
-        if name in (None, "constant"):
-            if kwargs:
-                raise JaxpercError(f"schedule 'constant' takes no options: {kwargs}")
-            return optax.constant_schedule(1.0)
-        if name == "cosine":
-            return optax.cosine_decay_schedule(1.0, total, **kwargs)
-        if name == "exponential":
-            kwargs.setdefault("transition_steps", max(total // 10, 1))
-            kwargs.setdefault("decay_rate", 0.5)
-            return optax.exponential_decay(1.0, **kwargs)
-        if name == "warmup_cosine":
-            kwargs.setdefault("warmup_steps", max(total // 10, 1))
-            alpha = kwargs.pop("alpha", 0.0)
-            return optax.warmup_cosine_decay_schedule(
-                0.0, 1.0, decay_steps=total, end_value=alpha, **kwargs
-            )
-        if name == "linear":
-            end = kwargs.pop("end_value", 0.0)
-            return optax.linear_schedule(1.0, end, total, **kwargs)
-    except TypeError as err:
-        raise JaxpercError(
-            f"schedule {name!r} rejects {sorted(kwargs)}: {err}"
-        ) from None
-    raise JaxpercError(unknown_choice("schedule", name, SCHEDULES))
+        return factory(**{peak: 1.0, **defaults, **kwargs})
+    except (TypeError, ValueError) as err:
+        raise JaxpercError(f"schedule {name!r} rejects {kwargs}: {err}") from None

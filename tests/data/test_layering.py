@@ -39,6 +39,7 @@ def test_public_api_is_everything_the_package_exports_and_documented():
         and getattr(value, "__module__", "").startswith("jaxperc.data.")
     }
     assert exported, "the data package re-exports its functions and classes"
-    assert set(data.__all__) == exported
+    constants = {n for n in data.__all__ if n.isupper()}  # e.g. SYNTHETIC
+    assert set(data.__all__) - constants == exported
     for name in data.__all__:
         assert getattr(data, name).__doc__, name
