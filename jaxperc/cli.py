@@ -251,7 +251,7 @@ def cmd_gradcheck(args) -> int:
     dtype = args.dtype or (config.train.dtype if config else "float32")
     with _x64(dtype):
         if config is not None:
-            from jaxperc.experiment.run import load_data
+            from jaxperc.experiment.problem import load_data
 
             ds = load_data(config)
             std = jaxperc.data.fit_standardizer(ds.x, feature_names=ds.feature_names)

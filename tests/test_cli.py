@@ -356,7 +356,7 @@ def test_mismatched_checkpoint_is_refused(tmp_path, capsys):
     (run_dir / "run.json").write_text(json.dumps(info))
     # a checkpoint of another run (1 model on 30 features) in this run's folder
     from jaxperc.experiment.config import config_from_dict
-    from jaxperc.experiment.run import prepare
+    from jaxperc.experiment.problem import prepare
 
     problem = prepare(config_from_dict({"train": {"max_epochs": 64, "tol": 0.0}}))
     states = []

@@ -267,7 +267,7 @@ def test_broken_csv_files_keep_the_contract(content, test_fraction, capsys):
             "[train]\nmax_epochs = 3\n[output]\nplots = false\nmetric = 'cost'\n"
         )
         with contextlib.suppress(Exception):
-            from jaxperc.experiment.run import prepare
+            from jaxperc.experiment.problem import prepare
 
             prepare(load_config(cfg))
             assume(within_budget("csv"))

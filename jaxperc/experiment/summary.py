@@ -116,7 +116,7 @@ def summarize(problem, result, *, activation: str, metric: str | None) -> dict:
     """The per-model table, the best model and setting, intervals and notes.
 
     Args:
-      problem: the run's :class:`~jaxperc.experiment.run.Problem`.
+      problem: the run's :class:`~jaxperc.experiment.problem.Problem`.
       result: its :class:`~jaxperc.training.TrainResult`.
       activation: the models' activation (for their outputs on held-out rows).
       metric: what picks the best model (``output.metric``; None: the default).

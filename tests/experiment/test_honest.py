@@ -9,8 +9,9 @@ import jaxperc
 from jaxperc.cli import main
 from jaxperc.experiment import nested, roles
 from jaxperc.experiment.config import config_from_dict
+from jaxperc.experiment.problem import prepare
 from jaxperc.experiment.report import format_summary
-from jaxperc.experiment.run import prepare, run_experiment
+from jaxperc.experiment.run import run_experiment
 
 BLOBS = {"source": "blobs", "n_samples": 120, "noise": 1.0}
 ADAM = {"loss": "bce", "optimizer": "adam", "learning_rate": 0.1, "max_epochs": 80}

@@ -11,7 +11,8 @@ import pytest
 import jaxperc
 from jaxperc.experiment import rundir
 from jaxperc.experiment.config import config_from_dict, load_config
-from jaxperc.experiment.run import prepare, run_experiment
+from jaxperc.experiment.problem import prepare
+from jaxperc.experiment.run import run_experiment
 
 SWEEP = {
     "data": {"source": "blobs", "n_samples": 80, "noise": 1.0, "test_fraction": 0.25},
