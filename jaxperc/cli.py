@@ -60,35 +60,10 @@ def _graceful_sigint(stop: threading.Event):
 
 
 def cmd_run(args) -> int:
-    from jaxperc.experiment import rundir
-    from jaxperc.experiment.config import load_config
     from jaxperc.experiment.progress import ProgressBar
-    from jaxperc.experiment.run import run_experiment
+    from jaxperc.experiment.run import RunInterrupted, run_experiment
 
-    if args.resume:
-        if args.config or args.set or args.out or args.name:
-            raise ConfigError(
-                "--resume RUNDIR takes no CONFIG, --set, --out or --name: the run "
-                "continues with the config saved in its folder"
-            )
-        run_dir = Path(args.resume)
-        if not (run_dir / rundir.CONFIG).is_file():
-            raise JaxpercError(
-                f"{run_dir}: not a run folder (no {rundir.CONFIG}); give a folder "
-                "that jaxperc run made"
-            )
-        config = load_config(run_dir / rundir.CONFIG)
-    else:
-        if not args.config:
-            raise ConfigError("jaxperc run needs a CONFIG file (or --resume RUNDIR)")
-        if args.name is not None:
-            rundir.check_run_name(args.name)
-        config = load_config(args.config, args.set)
-        if args.out:
-            run_dir = Path(args.out)
-        else:
-            stem = args.name or Path(args.config).stem
-            run_dir = rundir.NewRunFolder(Path(config.output.dir), stem)
+    config, run_dir = _run_target(args)
     setup_cache(not args.no_cache)
     if distributed.initialize(args.coordinator, args.num_processes, args.process_id):
         if args.resume:
@@ -98,8 +73,6 @@ def cmd_run(args) -> int:
             )
         if not distributed.is_writer():  # only process 0 writes the run folder
             return _run_worker(config, args)
-    from jaxperc.experiment.run import RunInterrupted
-
     bar = ProgressBar(enabled=False if args.quiet else None)
     stop = threading.Event()
     command = ["jaxperc", *(args.argv or [])]
@@ -126,6 +99,35 @@ def cmd_run(args) -> int:
     print(format_summary(out.summary))
     print(f"run folder: {out.run_dir}")
     return EXIT_OK
+
+
+def _run_target(args):
+    """The config to run and where: (Config, a run folder or a NewRunFolder)."""
+    from jaxperc.experiment import rundir
+    from jaxperc.experiment.config import load_config
+
+    if args.resume:
+        if args.config or args.set or args.out or args.name:
+            raise ConfigError(
+                "--resume RUNDIR takes no CONFIG, --set, --out or --name: the run "
+                "continues with the config saved in its folder"
+            )
+        run_dir = Path(args.resume)
+        if not (run_dir / rundir.CONFIG).is_file():
+            raise JaxpercError(
+                f"{run_dir}: not a run folder (no {rundir.CONFIG}); give a folder "
+                "that jaxperc run made"
+            )
+        return load_config(run_dir / rundir.CONFIG), run_dir
+    if not args.config:
+        raise ConfigError("jaxperc run needs a CONFIG file (or --resume RUNDIR)")
+    if args.name is not None:
+        rundir.check_run_name(args.name)
+    config = load_config(args.config, args.set)
+    if args.out:
+        return config, Path(args.out)
+    stem = args.name or Path(args.config).stem
+    return config, rundir.NewRunFolder(Path(config.output.dir), stem)
 
 
 def _run_worker(config, args) -> int:
@@ -301,8 +303,27 @@ def build_parser() -> argparse.ArgumentParser:
     )
     parser.add_argument("--version", action="version", version=f"jaxperc {__version__}")
     sub = parser.add_subparsers(dest="command", metavar="COMMAND", required=True)
+    _add_run(sub.add_parser("run", parents=[common], help="run an experiment config"))
+    _add_predict(sub.add_parser("predict", parents=[common], help="predict with a run"))
+    show = sub.add_parser("show", parents=[common], help="a run's summary again")
+    show.add_argument("run_dir", metavar="RUNDIR")
+    show.set_defaults(func=cmd_show)
+    comp = sub.add_parser("compare", parents=[common], help="runs side by side")
+    comp.add_argument("run_dirs", metavar="RUNDIR", nargs="+")
+    comp.add_argument("--out", help="also write the table: FILE.csv or FILE.md")
+    comp.add_argument("--force", action="store_true", help="overwrite --out")
+    comp.set_defaults(func=cmd_compare)
+    data = sub.add_parser("datasets", parents=[common], help="list bundled data")
+    data.set_defaults(func=cmd_datasets)
+    _add_gradcheck(
+        sub.add_parser(
+            "gradcheck", parents=[common], help="manual vs autodiff gradient"
+        )
+    )
+    return parser
 
-    run = sub.add_parser("run", parents=[common], help="run an experiment config")
+
+def _add_run(run: argparse.ArgumentParser) -> None:
     run.add_argument("config", nargs="?", help="TOML config file")
     run.add_argument(
         "--set",
@@ -327,7 +348,8 @@ def build_parser() -> argparse.ArgumentParser:
     multi.add_argument("--process-id", type=int, metavar="I")
     run.set_defaults(func=cmd_run)
 
-    pred = sub.add_parser("predict", parents=[common], help="predict with a run")
+
+def _add_predict(pred: argparse.ArgumentParser) -> None:
     pred.add_argument("run_dir", metavar="RUNDIR")
     pred.add_argument("--input", required=True, help="CSV with the feature columns")
     pred.add_argument(
@@ -342,22 +364,8 @@ def build_parser() -> argparse.ArgumentParser:
     pred.add_argument("--force", action="store_true", help="overwrite --output")
     pred.set_defaults(func=cmd_predict)
 
-    show = sub.add_parser("show", parents=[common], help="a run's summary again")
-    show.add_argument("run_dir", metavar="RUNDIR")
-    show.set_defaults(func=cmd_show)
 
-    comp = sub.add_parser("compare", parents=[common], help="runs side by side")
-    comp.add_argument("run_dirs", metavar="RUNDIR", nargs="+")
-    comp.add_argument("--out", help="also write the table: FILE.csv or FILE.md")
-    comp.add_argument("--force", action="store_true", help="overwrite --out")
-    comp.set_defaults(func=cmd_compare)
-
-    data = sub.add_parser("datasets", parents=[common], help="list bundled data")
-    data.set_defaults(func=cmd_datasets)
-
-    grad = sub.add_parser(
-        "gradcheck", parents=[common], help="manual vs autodiff gradient"
-    )
+def _add_gradcheck(grad: argparse.ArgumentParser) -> None:
     grad.add_argument("config", nargs="?", help="use this config's data")
     grad.add_argument("--n", type=int, default=64, help="samples (random problem)")
     grad.add_argument("--d", type=int, default=8, help="features (random problem)")
@@ -369,7 +377,6 @@ def build_parser() -> argparse.ArgumentParser:
         "--no-cache", action="store_true", help="no persistent compilation cache"
     )
     grad.set_defaults(func=cmd_gradcheck)
-    return parser
 
 
 def main(argv: list[str] | None = None) -> int:
