@@ -210,6 +210,7 @@ def train_many(
         block_rows=block_rows,
         record_accuracy=record_accuracy,
         history_len=history_len or _default_history_len(max_epochs, batch_size, n, m),
+        has_l2=bool(np.any(models.l2 != 0)),
     )
     data = place_data(
         put_on(_device_data(x, targets, weight_table), device),

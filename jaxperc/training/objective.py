@@ -152,6 +152,8 @@ def data_terms(
 def objective_terms(spec: Spec, params: Params, data: Data, state: State) -> Terms:
     """Cost and gradient plus the L2 penalty (l2/2)·‖w‖², whose gradient is l2·w."""
     t = data_terms(spec, params, data, state, spec.block_rows)
+    if not spec.has_l2:
+        return t
     l2 = state.l2[:, None]
     return t._replace(
         cost=t.cost + 0.5 * state.l2 * jnp.sum(params.w**2, axis=1),
