@@ -7,6 +7,9 @@ the rest move to a smaller compiled batch (sizes are powers of two, so there are
 recompiles), because frozen models would still cost compute under ``vmap``.
 """
 
+import functools
+import glob
+import os
 import warnings
 from collections.abc import Callable
 from typing import Any
@@ -49,22 +52,50 @@ from jaxperc.training.state import (
     initial_state,
 )
 
+CACHE_SYSFS = "/sys/devices/system/cpu/cpu0/cache"
+FALLBACK_CACHE_BYTES = 32 << 20
 
-def _default_block_rows(n: int, m: int, device) -> int | None:
+
+@functools.lru_cache(maxsize=1)
+def last_level_cache_bytes() -> int:
+    """Size of the CPU's largest data cache, read once from sysfs (Linux).
+
+    Falls back to 32 MiB where the kernel does not report it.
+    """
+    sizes = []
+    for index in glob.glob(os.path.join(CACHE_SYSFS, "index*")):
+        try:
+            with open(os.path.join(index, "type")) as f:
+                if f.read().strip() == "Instruction":
+                    continue
+            with open(os.path.join(index, "size")) as f:
+                text = f.read().strip().upper()
+        except OSError:
+            continue
+        scale = {"K": 1 << 10, "M": 1 << 20, "G": 1 << 30}.get(text[-1:], 1)
+        digits = text.rstrip("KMG")
+        if digits.isdigit():
+            sizes.append(int(digits) * scale)
+    return max(sizes, default=FALLBACK_CACHE_BYTES)
+
+
+def _default_block_rows(n: int, m: int, device, itemsize: int = 4) -> int | None:
     """Rows per block of the full-batch pass on a CPU (None: one pass, e.g. GPUs).
 
-    Blocks of about 2^20 values ([M, rows], 4 MiB in float32) measured best on a
-    2-core x86 CPU for both a memory-bound grid (64 models, d = 16: 0.69× the
-    time of one fused pass) and a compute-bound one (1024 models, d = 64); see
-    docs/performance.md. Smaller blocks pay a kernel launch per block, larger
-    ones spill out of cache.
+    A block's [M, rows] intermediates (pre-activations, per-sample terms, δ:
+    about four arrays) should sit in the last-level cache with room to spare:
+    M·rows values of ``itemsize`` bytes, times 8, fill at most that cache. On a
+    2-core x86 CPU with 32 MiB of L3 this gives 2^20 values per block (4 MiB in
+    float32: 16384 rows at 64 models, 1024 rows at 1024 models), which measured
+    best for both a memory-bound grid (64 models, d = 16) and a compute-bound
+    one (1024 models, d = 64); see docs/performance.md. Smaller blocks pay a
+    kernel launch per block, larger ones spill out of cache.
     """
     platform = (device or jax.devices()[0]).platform
     if platform != "cpu":
         return None
-    rows = min(
-        1 << 20, max(256, 1 << max(0, ((1 << 20) // max(m, 1)).bit_length() - 1))
-    )
+    values = max(last_level_cache_bytes() // (8 * itemsize), 1)
+    rows = min(1 << 20, max(256, 1 << max(0, (values // max(m, 1)).bit_length() - 1)))
     return rows if n >= 4 * rows else None
 
 
@@ -268,7 +299,8 @@ def train_models(
     )
     if mesh == "auto":
         mesh = model_mesh() if len(jax.devices()) > 1 else None
-    spec = _spec(o, opt_kwargs, float_hp, n, models.size, device)
+    has_l2 = bool(np.any(models.l2 != 0))
+    spec = _spec(o, opt_kwargs, float_hp, n, models.size, device, has_l2)
     data = place_data(
         put_on(_device_data(x, targets, weight_table), device),
         mesh,
@@ -309,14 +341,22 @@ def warn_unconverged(result: TrainResult, o: TrainOptions) -> None:
         warnings.warn("; ".join(parts), NotConvergedWarning, stacklevel=3)
 
 
-def _spec(o: TrainOptions, opt_kwargs, float_hp, n: int, m: int, device) -> Spec:
+def _itemsize(dtype) -> int:
+    return jnp.dtype(dtype or jnp.float32).itemsize
+
+
+def _spec(
+    o: TrainOptions, opt_kwargs, float_hp, n: int, m: int, device, has_l2: bool
+) -> Spec:
     """The static compile key of a run."""
     block_rows = o.block_rows
     if block_rows == "auto":
         block_rows = (
             None
             if o.batch_size is not None or o.shard_rows
-            else _default_block_rows(n, m, device)
+            else _default_block_rows(
+                n, m, device, np.dtype(o.dtype or "float32").itemsize
+            )
         )
     return Spec(
         loss=o.loss,
@@ -337,6 +377,7 @@ def _spec(o: TrainOptions, opt_kwargs, float_hp, n: int, m: int, device) -> Spec
         record_accuracy=o.record_accuracy,
         history_len=o.history_len
         or _default_history_len(o.max_epochs, o.batch_size, n, m),
+        has_l2=has_l2,
     )
 
 

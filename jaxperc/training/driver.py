@@ -151,6 +151,9 @@ def run_chunks(
         bucket = shard_models(_gather(full, jnp.asarray(filled)), mesh)
 
     stop = to_host(bucket.stop)
+    final = _Final.empty(m, full.prev_cost.dtype)
+    if resume is None:  # stopped from the start: padding, never reported
+        final.known[:] = stop != RUNNING
     while True:
         running = (stop == RUNNING) & (slot_ids >= 0)
         if not running.any():
@@ -179,17 +182,41 @@ def run_chunks(
             slot_ids = np.concatenate([ids, np.full(size - len(ids), -1)])
             filled = _fill_padding(slot_ids, full)
             bucket = shard_models(_gather(full, jnp.asarray(filled)), mesh)
+            running = slot_ids >= 0
         length = next(chunks)
         orders = chunk_orders(spec, data.x.shape[0], data_seed, epoch, length)
-        bucket, costs, accs, done = run(bucket, data, orders, length)
-        stop, costs, accs, done = fetch(bucket.stop, costs, accs, done)  # one sync
+        bucket, costs, accs, done, (cost, acc) = run(bucket, data, orders, length)
+        stop, costs, accs, done, cost, acc = fetch(  # one sync
+            bucket.stop, costs, accs, done, cost, acc
+        )
+        newly = running & (stop != RUNNING)  # stopped in this chunk
+        final.record(slot_ids[newly], cost[newly], acc[newly])
         done = int(done)
         costs, accs = costs[:done], accs[:done]
         parts.append((slot_ids, epoch, costs, accs if spec.record_accuracy else None))
         epoch += done
         n_chunks += 1
     full = _scatter(full, bucket, slot_ids, m)
-    return _result(spec, data, full, m, epoch, parts)
+    return _result(spec, data, full, m, epoch, parts, final)
+
+
+class _Final(NamedTuple):
+    """Final cost and accuracy [m] per model, filled in as models stop."""
+
+    cost: np.ndarray
+    accuracy: np.ndarray
+    known: np.ndarray  # bool: measured by the chunk in which the model stopped
+
+    @classmethod
+    def empty(cls, m, dtype):
+        nan = np.full(m, np.nan, np.dtype(dtype))
+        return cls(nan, nan.copy(), np.zeros(m, bool))
+
+    def record(self, ids, cost, accuracy):
+        """Models ``ids`` stopped with this final cost and accuracy."""
+        self.cost[ids] = cost
+        self.accuracy[ids] = accuracy
+        self.known[ids] = True
 
 
 def _fill_padding(slot_ids, full):
@@ -229,11 +256,13 @@ def _checkpoint(m, full, bucket, slot_ids, epoch, n_chunks, parts) -> RunState:
     )
 
 
-def _result(spec, data, full, m, epoch, parts) -> TrainResult:
-    final_cost, final_accuracy = compiled_evaluate(spec)(full.params, data, full)
-    stop, final_cost, final_accuracy, epochs = fetch(
-        full.stop, final_cost, final_accuracy, full.epochs
-    )
+def _result(spec, data, full, m, epoch, parts, final) -> TrainResult:
+    final_cost, final_accuracy = final.cost, final.accuracy
+    if not final.known.all():  # stopped before a resumed run's checkpoint
+        cost, acc = fetch(*compiled_evaluate(spec)(full.params, data, full))
+        final_cost = np.where(final.known, final_cost, cost)
+        final_accuracy = np.where(final.known, final_accuracy, acc)
+    stop, epochs = fetch(full.stop, full.epochs)
     cost, acc = _histories(m, epoch, parts, spec.record_accuracy)
     dtype = np.dtype(full.prev_cost.dtype)
     params, opt_state = full.params, full.opt_state

@@ -51,7 +51,35 @@ def _all_finite(tree) -> jax.Array:
 
 
 def _update(spec, state, data, terms, step):
-    """Each model's optimizer step: params + α·schedule(step)·direction."""
+    """Each model's optimizer step: params + α·schedule(step)·direction.
+
+    Plain gradient descent is written out (direction −∂C/∂θ, no optimizer state):
+    the loop body then holds only the epoch's own arithmetic.
+    """
+    if spec.optimizer == "gd":
+        direction, opt_state = jax.tree.map(jnp.negative, terms.grads), ()
+    else:
+        direction, opt_state = _optimizer_direction(spec, state, data, terms)
+    factor = jnp.ones_like(state.l2)
+    if spec.optim.uses_learning_rate:
+        factor = state.learning_rate
+        if spec.schedule not in (None, "constant"):
+            schedule = make_schedule(
+                spec.schedule,
+                dict(spec.schedule_kwargs),
+                spec.max_epochs * spec.steps_per_epoch(data.x.shape[0]),
+            )
+            factor = (factor * schedule(step)).astype(state.l2.dtype)
+    params = jax.tree.map(
+        lambda p, u: p + factor.reshape((-1,) + (1,) * (p.ndim - 1)) * u,
+        state.params,
+        direction,
+    )
+    return params, opt_state
+
+
+def _optimizer_direction(spec, state, data, terms):
+    """The direction and new state of each model's (optax or L-BFGS) optimizer."""
     opt = spec.optim
 
     def one(g, s, p, hp, value, ti, wi, si, l2):
@@ -69,7 +97,7 @@ def _update(spec, state, data, terms, step):
 
         return opt.update(g, s, p, hp, value, value_fn)
 
-    direction, opt_state = jax.vmap(one)(
+    return jax.vmap(one)(
         terms.grads,
         state.opt_state,
         state.params,
@@ -80,21 +108,6 @@ def _update(spec, state, data, terms, step):
         state.standardizer_index,
         state.l2,
     )
-    if opt.uses_learning_rate:
-        schedule = make_schedule(
-            spec.schedule,
-            dict(spec.schedule_kwargs),
-            spec.max_epochs * spec.steps_per_epoch(data.x.shape[0]),
-        )
-        factor = (state.learning_rate * schedule(step)).astype(state.l2.dtype)
-    else:
-        factor = jnp.ones_like(state.l2)
-    params = jax.tree.map(
-        lambda p, u: p + factor.reshape((-1,) + (1,) * (p.ndim - 1)) * u,
-        state.params,
-        direction,
-    )
-    return params, opt_state
 
 
 def _minibatch_epoch(spec, state, data, order):
@@ -140,6 +153,34 @@ def _minibatch_epoch(spec, state, data, order):
     return st.params, st.opt_state, mean._replace(errors=sums.errors)
 
 
+def _rules(spec: Spec, state: State, terms):
+    """Which stopping rule fires for each model at this epoch's terms.
+
+    Returns ``(reason, stall)``: reason [M] an index into STOP_REASONS (RUNNING
+    where none fires), stall [M] the updated count of stalled epochs. Only the
+    rules the spec turns on are computed: a rule that is off costs nothing per
+    epoch. The first that fires wins: diverged, zero errors, gtol, tol.
+    """
+    cost = terms.cost
+    reason = jnp.full(cost.shape, RUNNING, jnp.int32)
+    diverged = ~jnp.isfinite(cost)
+    stall = state.stall
+    if spec.tol > 0:
+        prev = state.prev_cost
+        tiny = jnp.finfo(cost.dtype).tiny
+        rel = jnp.abs(prev - cost) / jnp.maximum(jnp.abs(prev), tiny)
+        stall = jnp.where(jnp.isfinite(prev) & (rel <= spec.tol), stall + 1, 0)
+        reason = jnp.where(stall >= spec.patience, TOL, reason)
+    if spec.gtol > 0:
+        gnorm = jnp.sqrt(jnp.sum(terms.grads.w**2, axis=1) + terms.grads.b**2)
+        reason = jnp.where(gnorm < spec.gtol, GTOL, reason)
+        diverged = diverged | ~jnp.isfinite(gnorm)
+    # without gtol a non-finite gradient shows in the new params, checked below
+    if spec.activation == "step":
+        reason = jnp.where(terms.errors == 0, ZERO_ERRORS, reason)
+    return jnp.where(diverged, DIVERGED, reason), stall
+
+
 def epoch(spec: Spec, state: State, data: Data, order):
     """One epoch for every model, then the stopping rules.  → (state, terms)."""
     active = state.stop == RUNNING
@@ -148,23 +189,7 @@ def epoch(spec: Spec, state: State, data: Data, order):
         params, opt_state = _update(spec, state, data, terms, state.step + state.epochs)
     else:  # mini-batch: the checks read the epoch's mean cost, after its steps
         params, opt_state, terms = _minibatch_epoch(spec, state, data, order)
-    cost = terms.cost
-    gnorm = jnp.sqrt(jnp.sum(terms.grads.w**2, axis=1) + terms.grads.b**2)
-    prev = state.prev_cost
-    rel = jnp.abs(prev - cost) / jnp.maximum(jnp.abs(prev), jnp.finfo(cost.dtype).tiny)
-    stall = jnp.where(jnp.isfinite(prev) & (rel <= spec.tol), state.stall + 1, 0)
-    reason = jnp.select(
-        [
-            ~jnp.isfinite(cost) | ~jnp.isfinite(gnorm),
-            (terms.errors == 0)
-            if spec.activation == "step"
-            else jnp.zeros_like(stall, bool),
-            gnorm < spec.gtol,
-            (spec.tol > 0) & (stall >= spec.patience),
-        ],
-        [DIVERGED, ZERO_ERRORS, GTOL, TOL],
-        RUNNING,
-    )
+    reason, stall = _rules(spec, state, terms)
     steps = reason == RUNNING if spec.batch_size is None else reason != DIVERGED
     new_finite = _all_finite(params)
     accept = active & steps & new_finite
@@ -173,10 +198,14 @@ def epoch(spec: Spec, state: State, data: Data, order):
     reason = jnp.where(
         (reason == RUNNING) & (epochs >= spec.max_epochs), MAX_EPOCHS, reason
     )
-    new = _where(accept, state._replace(params=params, opt_state=opt_state), state)
-    new = new._replace(
-        prev_cost=jnp.where(active, cost, prev),
-        stall=jnp.where(active, stall, state.stall),
+    params, opt_state = _where(
+        accept, (params, opt_state), (state.params, state.opt_state)
+    )
+    new = state._replace(
+        params=params,
+        opt_state=opt_state,
+        prev_cost=jnp.where(active, terms.cost, state.prev_cost),
+        stall=jnp.where(active, stall, state.stall) if spec.tol > 0 else state.stall,
         epochs=epochs,
         stop=jnp.where(active, reason, state.stop),
     )
@@ -192,9 +221,11 @@ def compiled_chunk(spec: Spec):
     full batches).
 
     Stops early once every model has stopped. Returns ``(state, cost_history,
-    accuracy_history, epochs_iterated)`` with histories [history_len, M], NaN
-    where a model was not running. One compile per spec and batch shape; the
-    number of epochs is a traced value.
+    accuracy_history, epochs_iterated, (cost, accuracy))`` with histories
+    [history_len, M], NaN where a model was not running, and the final cost and
+    accuracy [M] of the models that stopped in this chunk (NaN for the others).
+    The final evaluation lives in the same program as the epochs: one compile
+    per spec and batch shape, not two; the number of epochs is a traced value.
     """
 
     def run(state, data, orders, n_epochs):
@@ -217,21 +248,45 @@ def compiled_chunk(spec: Spec):
                 accs = accs.at[i].set(jnp.where(running, terms.accuracy, jnp.nan))
             return i + 1, st, costs, accs
 
+        start = state.stop
         i, state, costs, accs = jax.lax.while_loop(
             cond, body, (jnp.int32(0), state, blank, acc_blank)
         )
-        return state, costs, accs, i
+        stopped = (start == RUNNING) & (state.stop != RUNNING)
+        final = _final_terms(spec, state, data, stopped)
+        return state, costs, accs, i, final
 
     return jax.jit(run)
 
 
+def _evaluate(spec: Spec, params, data: Data, state: State):
+    """Cost and accuracy [M] at params (the gradient is not needed: XLA drops it)."""
+    spec = dataclasses.replace(spec, record_accuracy=True)
+    terms = objective_terms(spec, params, data, state)
+    return terms.cost, terms.accuracy
+
+
+def _final_terms(spec: Spec, state: State, data: Data, stopped):
+    """:func:`_evaluate` where some model stopped in this chunk, else NaN.
+
+    A stopped model's params no longer change, so its final cost is known once
+    it stops; chunks in which no model stopped skip the pass over the data.
+    """
+
+    def skip():
+        nan = jnp.full(stopped.shape, jnp.nan, state.prev_cost.dtype)
+        return nan, nan
+
+    return jax.lax.cond(
+        jnp.any(stopped), lambda: _evaluate(spec, state.params, data, state), skip
+    )
+
+
 @functools.lru_cache(maxsize=64)
 def compiled_evaluate(spec: Spec):
-    """``evaluate(params, data, state) -> (cost [M], accuracy [M])`` at params."""
-    spec = dataclasses.replace(spec, record_accuracy=True)
+    """``evaluate(params, data, state) -> (cost [M], accuracy [M])`` at params.
 
-    def evaluate(params, data, state):
-        terms = objective_terms(spec, params, data, state)
-        return terms.cost, terms.accuracy  # the gradient is not needed: XLA drops it
-
-    return jax.jit(evaluate)
+    A separate program, for the models whose final cost no chunk of this run
+    measured (they had stopped before a resumed run's checkpoint).
+    """
+    return jax.jit(functools.partial(_evaluate, spec))

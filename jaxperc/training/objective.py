@@ -135,11 +135,12 @@ def data_terms(
     def add(a, b):
         return jax.tree.map(jnp.add, a, b)
 
+    # the sums start at zero, not at a peeled first block: one copy of the
+    # block's code less to compile
+    shapes = jax.eval_shape(lambda: used(terms(0, block)))
+    zero = jax.tree.map(lambda a: jnp.zeros(a.shape, a.dtype), shapes)
     total = jax.lax.fori_loop(
-        1,
-        n_blocks,
-        lambda i, acc: add(acc, used(terms(i * block, block))),
-        used(terms(0, block)),
+        0, n_blocks, lambda i, acc: add(acc, used(terms(i * block, block))), zero
     )
     if tail:
         total = add(total, used(terms(n_blocks * block, tail)))
@@ -183,6 +184,8 @@ def objective_terms(spec: Spec, params: Params, data: Data, state: State) -> Ter
     """
     t = data_terms(spec, raw_params(params, data, state), data, state, spec.block_rows)
     t = t._replace(grads=standardised_grads(t.grads, data, state))
+    if not spec.has_l2:
+        return t
     l2 = state.l2[:, None]
     return t._replace(
         cost=t.cost + 0.5 * state.l2 * jnp.sum(params.w**2, axis=1),

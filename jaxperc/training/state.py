@@ -48,6 +48,7 @@ class Spec:
     block_rows: int | None = None  # full batch: rows per block (None: all at once)
     record_accuracy: bool = False
     history_len: int = 256  # epochs a chunk can hold
+    has_l2: bool = True  # False: no model has a penalty, its terms are left out
 
     @property
     def optim(self):
@@ -154,18 +155,49 @@ def pad_models(models: Models, size: int) -> Models:
 
 
 def initial_state(setup: Setup, models: Models) -> State:
-    """State for the given models, padded to a multiple of the mesh's devices."""
+    """State for the given models, padded to a multiple of the mesh's devices.
+
+    Given params and an optimizer state that needs no set-up (plain gradient
+    descent has none) are assembled on the host: nothing to compile. Otherwise
+    one compiled program draws the params and sets up the optimizer.
+    """
     m = models.size
     padded = pad_models(models, round_up(m, mesh_size(setup.mesh)))
+    padding = np.arange(padded.size) >= m
+    dtype = jnp.dtype(setup.dtype)
+    if padded.init is not None and (
+        padded.opt_state is not None or setup.spec.optimizer == "gd"
+    ):
+        params = jax.tree.map(lambda a: np.asarray(a, dtype), padded.init)
+        opt_state = () if padded.opt_state is None else padded.opt_state
+        state = _state(padded, params, opt_state, padding, np)
+        return jax.device_put(state, setup.device)
     # numpy arrays go straight into the compiled program: no extra compiles
     state = _compiled_init(
-        setup.spec,
-        setup.n_features,
-        setup.init,
-        setup.init_scale,
-        jnp.dtype(setup.dtype),
-    )(padded, np.arange(padded.size) >= m)
+        setup.spec, setup.n_features, setup.init, setup.init_scale, dtype
+    )(padded, padding)
     return put_on(state, setup.device)
+
+
+def _state(models: Models, params: Params, opt_state, padding, xp) -> State:
+    """The first State; ``xp`` is numpy on the host or jax.numpy inside jit."""
+    m = padding.shape[0]
+    return State(
+        params=params,
+        opt_state=opt_state,
+        learning_rate=models.learning_rate,
+        l2=models.l2,
+        hparams=models.hparams,
+        target_index=models.target_index,
+        weight_index=models.weight_index,
+        standardizer_index=models.standardizer_index,
+        prev_cost=xp.full((m,), xp.inf, params.b.dtype),
+        stall=xp.zeros((m,), xp.int32),
+        epochs=xp.zeros((m,), xp.int32),
+        step=models.step,
+        # padding models start stopped, so they never run
+        stop=xp.where(padding, MAX_EPOCHS, RUNNING).astype(xp.int32),
+    )
 
 
 @functools.lru_cache(maxsize=64)
@@ -174,7 +206,6 @@ def _compiled_init(spec: Spec, n_features: int, init: str, scale: float, dtype):
     opt = spec.optim
 
     def setup(models: Models, padding):
-        m = padding.shape[0]
         if models.init is None:
             keys = jax.vmap(jax.random.key)(models.seed)
             params = jax.vmap(
@@ -189,21 +220,6 @@ def _compiled_init(spec: Spec, n_features: int, init: str, scale: float, dtype):
             if models.opt_state is None
             else models.opt_state
         )
-        return State(
-            params=params,
-            opt_state=opt_state,
-            learning_rate=models.learning_rate,
-            l2=models.l2,
-            hparams=models.hparams,
-            target_index=models.target_index,
-            weight_index=models.weight_index,
-            standardizer_index=models.standardizer_index,
-            prev_cost=jnp.full((m,), jnp.inf, dtype),
-            stall=jnp.zeros((m,), jnp.int32),
-            epochs=jnp.zeros((m,), jnp.int32),
-            step=models.step,
-            # padding models start stopped, so they never run
-            stop=jnp.where(padding, MAX_EPOCHS, RUNNING).astype(jnp.int32),
-        )
+        return _state(models, params, opt_state, padding, jnp)
 
     return jax.jit(setup, compiler_options=RUN_ONCE)

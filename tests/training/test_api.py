@@ -301,7 +301,14 @@ def test_running_out_of_epochs_or_diverging_warns_in_one_line():
     assert "3 of 3 models stopped at max_epochs=3" in message
     assert "\n" not in message
     with pytest.warns(NotConvergedWarning, match="1 of 2 models diverged"):
-        jp.train_many(x, y, learning_rate=[0.1, 1e30], max_epochs=50, tol=0)
+        jp.train_many(
+            x,
+            y,
+            activation="identity",
+            learning_rate=[0.01, 1e3],
+            max_epochs=200,
+            tol=0,
+        )
 
 
 def test_a_fixed_number_of_epochs_is_not_a_failure_to_converge():

@@ -1,0 +1,144 @@
+"""What a call compiles, and that the leaner loop still stops and reports as before."""
+
+import contextlib
+
+import jax
+import numpy as np
+import pytest
+
+import jaxperc as jp
+from jaxperc.training.api import _default_block_rows, last_level_cache_bytes
+from jaxperc.training.state import Data, Models, Setup, Spec, initial_state
+
+COMPILE_EVENT = "/jax/core/compile/backend_compile_duration"
+
+
+@contextlib.contextmanager
+def counting_compiles():
+    """Counts XLA compilations in the block (a list that grows by one each)."""
+    seen = []
+
+    def listener(event, duration, **kwargs):
+        if event == COMPILE_EVENT:
+            seen.append(duration)
+
+    jax.monitoring.register_event_duration_secs_listener(listener)
+    try:
+        yield seen
+    finally:
+        jax.monitoring.unregister_event_duration_listener(listener)
+
+
+def data(n=120, d=3, seed=0):
+    rng = np.random.default_rng(seed)
+    x = rng.normal(size=(n, d)).astype(np.float32)
+    y = (x @ rng.normal(size=d) + rng.normal(size=n) > 0).astype(np.float32)
+    return x, y  # not separable: gradient descent converges
+
+
+def test_given_params_with_gd_compile_one_program_and_a_repeat_none():
+    x, y = data(d=5)  # a shape no other test compiles
+    init = jp.Params(np.zeros((2, 5), np.float32), np.zeros(2, np.float32))
+    kw = dict(learning_rate=np.array([0.1, 0.5]), init=init, max_epochs=40, tol=0)
+    with counting_compiles() as first:
+        a = jp.train_many(x, y, **kw)
+    assert len(first) == 1  # the chunk, with the final evaluation inside it
+    with counting_compiles() as again:
+        b = jp.train_many(x, y, **kw)
+    assert again == []
+    assert np.array_equal(a.params.w, b.params.w)
+
+
+def test_gd_state_carries_no_optimizer_state():
+    m, d = 3, 4
+    zeros = np.zeros(m, np.int32)
+    models = Models(
+        seed=np.arange(m),
+        learning_rate=np.full(m, 0.1, np.float32),
+        l2=np.zeros(m, np.float32),
+        target_index=zeros,
+        weight_index=zeros,
+        standardizer_index=zeros,
+        hparams={},
+        init=jp.Params(np.ones((m, d), np.float32), np.zeros(m, np.float32)),
+        opt_state=None,
+        step=zeros,
+    )
+    x = np.zeros((8, d), np.float32)
+    data = Data(x, x[:, :1], None, None)
+    setup = Setup(Spec(), data, d, "given", 0.01, np.float32, None, None)
+    state = initial_state(setup, models)
+    assert state.opt_state == ()
+    assert isinstance(state.params.w, jax.Array)
+
+
+@pytest.mark.filterwarnings("ignore::jaxperc.errors.NotConvergedWarning")
+def test_final_cost_is_measured_where_each_model_stopped():
+    """Models stop in different chunks (and compaction moves them): each final
+    cost is still the cost of its returned params."""
+    x, y = data(n=200)
+    r = jp.train_many(
+        x,
+        y,
+        seed=np.arange(8),
+        learning_rate=np.geomspace(0.05, 20, 8),
+        tol=1e-4,
+        patience=3,
+        max_epochs=600,
+        history_len=32,
+    )
+    assert len(set(r.epochs.tolist())) > 2  # stopped at different epochs
+    for m in range(8):
+        p = jp.Params(r.params.w[m], r.params.b[m])
+        np.testing.assert_allclose(r.cost[m], jp.cost(p, x, y), rtol=1e-5)
+        acc = np.mean((np.asarray(jp.forward(p, x)) >= 0.5) == (y >= 0.5))
+        np.testing.assert_allclose(r.accuracy[m], acc, atol=1e-6)
+
+
+def test_resumed_run_reports_the_same_final_cost():
+    x, y = data(n=150)
+    kw = dict(
+        seed=np.arange(4),
+        learning_rate=np.geomspace(0.1, 10, 4),
+        tol=1e-4,
+        max_epochs=400,
+        history_len=32,
+    )
+    full = jp.train_many(x, y, **kw)
+    saved = []
+
+    def stop_after_four_chunks(progress):
+        saved.append(progress.checkpoint())
+        if len(saved) == 4:
+            raise KeyboardInterrupt
+
+    with pytest.raises(KeyboardInterrupt):
+        jp.train_many(x, y, callback=stop_after_four_chunks, **kw)
+    resumed = jp.train_many(x, y, resume=saved[-1], **kw)
+    assert np.array_equal(resumed.params.w, full.params.w)
+    np.testing.assert_allclose(resumed.cost, full.cost, rtol=1e-6)
+    np.testing.assert_allclose(resumed.accuracy, full.accuracy, atol=1e-6)
+
+
+@pytest.mark.parametrize(
+    "kw,reason",
+    [
+        (dict(tol=1e-3, patience=2), "tol"),
+        (dict(tol=0, gtol=5e-2), "gtol"),
+        (dict(tol=0, learning_rate=1e6, activation="identity"), "diverged"),
+        (dict(tol=0, l2=0.1, max_epochs=30), "max_epochs"),
+    ],
+)
+@pytest.mark.filterwarnings("ignore::jaxperc.errors.NotConvergedWarning")
+def test_each_stopping_rule_still_fires(kw, reason):
+    x, y = data()
+    r = jp.train(x, y, **{"learning_rate": 1.0, "max_epochs": 3000, **kw})
+    assert r.stop_reason == reason
+    assert np.all(np.isfinite(np.asarray(r.params.w)))
+
+
+def test_block_rows_follow_the_cache_size():
+    values = last_level_cache_bytes() // 32  # float32 values per block
+    rows = _default_block_rows(10**7, 64, jax.devices("cpu")[0])
+    assert rows * 64 <= max(values, 256 * 64)
+    assert _default_block_rows(100, 64, jax.devices("cpu")[0]) is None  # small n
