@@ -7,9 +7,6 @@ the rest move to a smaller compiled batch (sizes are powers of two, so there are
 recompiles), because frozen models would still cost compute under ``vmap``.
 """
 
-import functools
-import glob
-import os
 import warnings
 from collections.abc import Callable
 from typing import Any
@@ -29,13 +26,16 @@ from jaxperc.training.checks import (
     check_data,
     check_positive_int,
     check_standardizers,
-    model_count,
-    per_model,
 )
 from jaxperc.training.driver import Progress, TrainResult, run_chunks
-from jaxperc.training.optim import check_learning_rate, make_optimizer, make_schedule
+from jaxperc.training.optim import make_optimizer, make_schedule
 from jaxperc.training.options import PerModel, TrainOptions
 from jaxperc.training.passes import bytes_for_count, concatenate
+from jaxperc.training.plan import (
+    device_data,
+    make_models,
+    make_spec,
+)
 from jaxperc.training.sharding import (
     device_memory_bytes,
     model_mesh,
@@ -44,59 +44,9 @@ from jaxperc.training.sharding import (
     put_on,
 )
 from jaxperc.training.state import (
-    Data,
-    Models,
     Setup,
-    Spec,
-    given_params,
     initial_state,
 )
-
-CACHE_SYSFS = "/sys/devices/system/cpu/cpu0/cache"
-FALLBACK_CACHE_BYTES = 32 << 20
-
-
-@functools.lru_cache(maxsize=1)
-def last_level_cache_bytes() -> int:
-    """Size of the CPU's largest data cache, read once from sysfs (Linux).
-
-    Falls back to 32 MiB where the kernel does not report it.
-    """
-    sizes = []
-    for index in glob.glob(os.path.join(CACHE_SYSFS, "index*")):
-        try:
-            with open(os.path.join(index, "type")) as f:
-                if f.read().strip() == "Instruction":
-                    continue
-            with open(os.path.join(index, "size")) as f:
-                text = f.read().strip().upper()
-        except OSError:
-            continue
-        scale = {"K": 1 << 10, "M": 1 << 20, "G": 1 << 30}.get(text[-1:], 1)
-        digits = text.rstrip("KMG")
-        if digits.isdigit():
-            sizes.append(int(digits) * scale)
-    return max(sizes, default=FALLBACK_CACHE_BYTES)
-
-
-def _default_block_rows(n: int, m: int, device, itemsize: int = 4) -> int | None:
-    """Rows per block of the full-batch pass on a CPU (None: one pass, e.g. GPUs).
-
-    A block's [M, rows] intermediates (pre-activations, per-sample terms, δ:
-    about four arrays) should sit in the last-level cache with room to spare:
-    M·rows values of ``itemsize`` bytes, times 8, fill at most that cache. On a
-    2-core x86 CPU with 32 MiB of L3 this gives 2^20 values per block (4 MiB in
-    float32: 16384 rows at 64 models, 1024 rows at 1024 models), which measured
-    best for both a memory-bound grid (64 models, d = 16) and a compute-bound
-    one (1024 models, d = 64); see docs/performance.md. Smaller blocks pay a
-    kernel launch per block, larger ones spill out of cache.
-    """
-    platform = (device or jax.devices()[0]).platform
-    if platform != "cpu":
-        return None
-    values = max(last_level_cache_bytes() // (8 * itemsize), 1)
-    rows = min(1 << 20, max(256, 1 << max(0, (values // max(m, 1)).bit_length() - 1)))
-    return rows if n >= 4 * rows else None
 
 
 def train_many(
@@ -288,7 +238,7 @@ def train_models(
     opt = make_optimizer(o.optimizer, opt_kwargs)
     make_schedule(o.schedule, o.schedule_kwargs, o.max_epochs)  # validate early
     float_hp = {k: opt_kwargs[k] for k in opt.float_hparams}
-    models = _models(
+    models = make_models(
         per_model._replace(hparams=float_hp),
         (targets.shape[1], 1 if tables is None else tables[0].shape[0]),
         weight_table,
@@ -300,9 +250,9 @@ def train_models(
     if mesh == "auto":
         mesh = model_mesh() if len(jax.devices()) > 1 else None
     has_l2 = bool(np.any(models.l2 != 0))
-    spec = _spec(o, opt_kwargs, float_hp, n, models.size, device, has_l2)
+    spec = make_spec(o, opt_kwargs, float_hp, n, models.size, device, has_l2)
     data = place_data(
-        put_on(_device_data(x, targets, weight_table), device),
+        put_on(device_data(x, targets, weight_table), device),
         mesh,
         shard_rows=o.shard_rows,
     )
@@ -341,46 +291,6 @@ def warn_unconverged(result: TrainResult, o: TrainOptions) -> None:
         warnings.warn("; ".join(parts), NotConvergedWarning, stacklevel=3)
 
 
-def _itemsize(dtype) -> int:
-    return jnp.dtype(dtype or jnp.float32).itemsize
-
-
-def _spec(
-    o: TrainOptions, opt_kwargs, float_hp, n: int, m: int, device, has_l2: bool
-) -> Spec:
-    """The static compile key of a run."""
-    block_rows = o.block_rows
-    if block_rows == "auto":
-        block_rows = (
-            None
-            if o.batch_size is not None or o.shard_rows
-            else _default_block_rows(
-                n, m, device, np.dtype(o.dtype or "float32").itemsize
-            )
-        )
-    return Spec(
-        loss=o.loss,
-        activation=o.activation,
-        grad=o.grad,
-        optimizer=o.optimizer,
-        optimizer_kwargs=tuple(
-            sorted((k, v) for k, v in opt_kwargs.items() if k not in float_hp)
-        ),
-        schedule=o.schedule,
-        schedule_kwargs=tuple(sorted(o.schedule_kwargs.items())),
-        max_epochs=o.max_epochs,
-        tol=float(o.tol),
-        patience=o.patience,
-        gtol=float(o.gtol),
-        batch_size=o.batch_size,
-        block_rows=block_rows,
-        record_accuracy=o.record_accuracy,
-        history_len=o.history_len
-        or _default_history_len(o.max_epochs, o.batch_size, n, m),
-        has_l2=has_l2,
-    )
-
-
 def _check_options(o: TrainOptions):
     """Check the shared options.  → the float dtype."""
     check_choice("loss", o.loss, LOSSES)
@@ -401,117 +311,6 @@ def _check_options(o: TrainOptions):
             "jax.config.update('jax_enable_x64', True) first"
         )
     return dtype
-
-
-def _models(
-    per: PerModel, n_columns: tuple[int, int], weight_table, init, opt, d, dtype
-) -> Models:
-    """Every model's settings as [M] host arrays, checked.
-
-    ``n_columns``: how many target columns and standardizer rows there are.
-    """
-    n_targets, n_standardizers = n_columns
-    check_learning_rate(opt, per.learning_rate)
-    target_index, weight_index = per.target_index, per.weight_index
-    m = model_count({**per._asdict(), **per.hparams, "hparams": None})
-    n_w = 1 if weight_table is None else weight_table.shape[1]
-    models = Models(
-        seed=per_model("seed", per.seed, m, np.int64),
-        learning_rate=per_model(
-            "learning_rate", per.learning_rate, m, dtype, positive=True
-        ),
-        l2=per_model("l2", per.l2, m, dtype, nonnegative=True),
-        target_index=per_model(
-            "target_index",
-            0 if target_index is None else target_index,
-            m,
-            np.int32,
-            below=n_targets,
-        ),
-        weight_index=per_model(
-            "weight_index",
-            0 if weight_index is None else weight_index,
-            m,
-            np.int32,
-            below=n_w,
-        ),
-        standardizer_index=per_model(
-            "standardizer_index",
-            0 if per.standardizer_index is None else per.standardizer_index,
-            m,
-            np.int32,
-            below=n_standardizers,
-        ),
-        hparams={k: per_model(k, v, m, dtype) for k, v in per.hparams.items()},
-        init=None,
-        opt_state=None,
-        step=np.zeros(m, np.int32),
-    )
-    if weight_table is not None:
-        sums = weight_table.sum(axis=0)
-        used = np.unique(models.weight_index)
-        empty = used[sums[used] <= 0]
-        if empty.size:
-            raise JaxpercError(
-                f"weights column {int(empty[0])} sums to 0: "
-                "every model needs samples with positive weight"
-            )
-    return _with_start(models, init, opt, d, dtype)
-
-
-def _with_start(models: Models, init, opt, d: int, dtype) -> Models:
-    """Add given starting params (and, from a TrainResult, its optimizer state)."""
-    if init is None:
-        return models
-    m = models.size
-    if isinstance(init, TrainResult):
-        params = given_params(init.params, m, d, dtype)
-        if init.params.w.ndim != 2 or init.params.w.shape[0] != m:
-            raise JaxpercError(
-                f"init=TrainResult must hold the same {m} models (w [{m}, {d}]), "
-                f"got w {tuple(init.params.w.shape)}"
-            )
-        expected = jax.eval_shape(jax.vmap(opt.init), params, models.hparams)
-        state = jax.tree.map(np.asarray, init.opt_state)
-        if jax.tree.structure(state) != jax.tree.structure(expected) or any(
-            a.shape != e.shape
-            for a, e in zip(
-                jax.tree.leaves(state), jax.tree.leaves(expected), strict=True
-            )
-        ):
-            raise JaxpercError(
-                "init=TrainResult holds another optimizer's state; continue with the "
-                "optimizer it was trained with, or pass init=result.params"
-            )
-        state = jax.tree.map(lambda a, e: a.astype(e.dtype), state, expected)
-        steps = np.asarray(init.steps, np.int64)
-        return models._replace(
-            init=params, opt_state=state, step=steps.astype(np.int32)
-        )
-    if isinstance(init, Params):
-        return models._replace(init=given_params(init, m, d, dtype))
-    raise JaxpercError(
-        f"init={init!r} must be a scheme name, a Params or a TrainResult to continue"
-    )
-
-
-def _default_history_len(max_epochs, batch_size, n, m) -> int:
-    """Epochs per compiled chunk: up to 1024, fewer for big histories or orders."""
-    length = min(max_epochs, 1024, max(16, (1 << 24) // max(m, 1)))
-    if batch_size is not None:  # a chunk carries one row order per epoch
-        length = min(length, max(1, (1 << 24) // n))
-    return length
-
-
-def _device_data(x, targets, weight_table) -> Data:
-    """The shared data on the default device (device_put: no compile for a copy)."""
-    weight_sums = None if weight_table is None else weight_table.sum(axis=0)
-    return Data(
-        jax.device_put(x),
-        jax.device_put(targets),
-        None if weight_table is None else jax.device_put(weight_table),
-        None if weight_sums is None else jax.device_put(weight_sums),
-    )
 
 
 def _run_passes(

@@ -7,7 +7,7 @@ import numpy as np
 import pytest
 
 import jaxperc as jp
-from jaxperc.training.api import _default_block_rows, last_level_cache_bytes
+from jaxperc.training.plan import default_block_rows, last_level_cache_bytes
 from jaxperc.training.state import Data, Models, Setup, Spec, initial_state
 
 COMPILE_EVENT = "/jax/core/compile/backend_compile_duration"
@@ -139,6 +139,6 @@ def test_each_stopping_rule_still_fires(kw, reason):
 
 def test_block_rows_follow_the_cache_size():
     values = last_level_cache_bytes() // 32  # float32 values per block
-    rows = _default_block_rows(10**7, 64, jax.devices("cpu")[0])
+    rows = default_block_rows(10**7, 64, jax.devices("cpu")[0])
     assert rows * 64 <= max(values, 256 * 64)
-    assert _default_block_rows(100, 64, jax.devices("cpu")[0]) is None  # small n
+    assert default_block_rows(100, 64, jax.devices("cpu")[0]) is None  # small n
