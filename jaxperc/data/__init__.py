@@ -10,6 +10,7 @@ from jaxperc.data.preprocess import (
     ConstantFeatureWarning,
     Standardizer,
     apply_standardizer,
+    class_weight_columns,
     fit_standardizer,
     one_vs_rest,
 )
@@ -23,6 +24,7 @@ __all__ = [
     "Standardizer",
     "apply_standardizer",
     "bootstrap_weights",
+    "class_weight_columns",
     "fit_standardizer",
     "kfold_weights",
     "list_datasets",

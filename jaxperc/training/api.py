@@ -37,6 +37,7 @@ from jaxperc.training.sharding import (
     place_data,
     put_on,
 )
+from jaxperc.training.sparse import SparseRows
 from jaxperc.training.state import (
     Data,
     Models,
@@ -74,6 +75,7 @@ def train_many(
     target_index=None,
     weights=None,
     weight_index=None,
+    holdout_index=None,
     l2=0.0,
     loss: str = "mse",
     activation: str = "sigmoid",
@@ -113,13 +115,24 @@ def train_many(
     (drawn from ``data_seed``), so results equal M separate :func:`train` calls.
 
     Args:
-      x: inputs [n, d].
+      x: inputs [n, d], a numpy array or a SciPy sparse matrix. A sparse x is
+        never densified: its non-zeros go to the device (see
+        :mod:`jaxperc.training.sparse`), and the pass over the rows is one pass
+        (no row blocks). Mini-batches, L-BFGS and ``shard_rows`` are refused for
+        a sparse x.
       y: targets in [0, 1]: [n] or a table [n, K].
       seed: int or [M] ints, each model's initialisation seed.
       learning_rate: α > 0, scalar or [M] (ignored by ``"lbfgs"``).
       target_index: [M] column of ``y`` per model (default 0).
       weights: optional non-negative sample weights [n] or a table [n, F].
       weight_index: [M] column of ``weights`` per model (default 0).
+      holdout_index: [M] column of ``weights`` per model holding held-out rows
+        (early stopping), or None. Then each model's gradient still comes from
+        its ``weight_index`` column, but the stopping rules, ``cost_history`` and
+        ``cost`` read the best weighted cost (without the L2 penalty) on its
+        held-out column so far: ``tol``/``patience`` stop a model once that has
+        not improved by more than ``tol`` (relative) for ``patience`` epochs.
+        Give held-out rows weight 0 in the training column. Full batch only.
       l2: penalty (l2/2)·‖w‖² added to the cost, scalar or [M].
       loss: ``"mse"`` or ``"bce"``. activation: ``"sigmoid"``, ``"step"``,
         ``"tanh"``, ``"identity"``. grad: ``"manual"`` (the hand-derived
@@ -164,6 +177,9 @@ def train_many(
     )
     x, targets, weight_table = check_data(x, y, weights, dtype)
     n, d = x.shape
+    _check_sparse_and_holdout(
+        x, weight_table, holdout_index, batch_size, optimizer, shard_rows
+    )
     if batch_size is not None:
         check_positive_int("batch_size", batch_size)
         if batch_size > n:
@@ -176,6 +192,7 @@ def train_many(
         dict(seed=seed, learning_rate=learning_rate, l2=l2, **float_hp),
         target_index,
         weight_index,
+        holdout_index,
         targets.shape[1],
         weight_table,
         init,
@@ -207,7 +224,8 @@ def train_many(
         patience=patience,
         gtol=float(gtol),
         batch_size=batch_size,
-        block_rows=block_rows,
+        block_rows=None if isinstance(x, SparseRows) else block_rows,
+        holdout=holdout_index is not None,
         record_accuracy=record_accuracy,
         history_len=history_len or _default_history_len(max_epochs, batch_size, n, m),
     )
@@ -247,8 +265,47 @@ def _check_options(
     return dtype
 
 
+def _check_sparse_and_holdout(
+    x, weight_table, holdout_index, batch_size, optimizer, shard_rows
+) -> None:
+    """Refuse what a sparse x or held-out columns cannot do, in one line each."""
+    if isinstance(x, SparseRows):
+        for refused, what in (
+            (batch_size is not None, "mini-batches (batch_size)"),
+            (optimizer == "lbfgs", "optimizer 'lbfgs'"),
+            (shard_rows, "shard_rows"),
+        ):
+            if refused:
+                raise JaxpercError(
+                    f"a sparse x trains full-batch only, without {what}: gathering "
+                    "rows of its compressed layout would cost more than the pass; "
+                    "drop the option or pass x.toarray()"
+                )
+    if holdout_index is None:
+        return
+    if weight_table is None:
+        raise JaxpercError(
+            "holdout_index picks columns of weights: pass a weights table [n, F] "
+            "with a training column and a held-out column"
+        )
+    if batch_size is not None or optimizer == "lbfgs":
+        raise JaxpercError(
+            "holdout_index (early stopping) works with full-batch first-order "
+            "optimizers: drop batch_size, or use another optimizer than 'lbfgs'"
+        )
+
+
 def _models(
-    per, target_index, weight_index, n_targets, weight_table, init, opt, d, dtype
+    per,
+    target_index,
+    weight_index,
+    holdout_index,
+    n_targets,
+    weight_table,
+    init,
+    opt,
+    d,
+    dtype,
 ) -> Models:
     """Every model's settings as [M] host arrays, checked.
 
@@ -256,7 +313,14 @@ def _models(
     scalar or an [M] array each.
     """
     check_learning_rate(opt, per["learning_rate"])
-    m = model_count({**per, "target_index": target_index, "weight_index": weight_index})
+    m = model_count(
+        {
+            **per,
+            "target_index": target_index,
+            "weight_index": weight_index,
+            "holdout_index": holdout_index,
+        }
+    )
     n_w = 1 if weight_table is None else weight_table.shape[1]
     models = Models(
         seed=per_model("seed", per.pop("seed"), m, np.int64),
@@ -282,10 +346,15 @@ def _models(
         init=None,
         opt_state=None,
         step=np.zeros(m, np.int32),
+        holdout_index=None
+        if holdout_index is None
+        else per_model("holdout_index", holdout_index, m, np.int32, below=n_w),
     )
     if weight_table is not None:
         sums = weight_table.sum(axis=0)
         used = np.unique(models.weight_index)
+        if models.holdout_index is not None:
+            used = np.union1d(used, models.holdout_index)
         empty = used[sums[used] <= 0]
         if empty.size:
             raise JaxpercError(

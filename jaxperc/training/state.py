@@ -46,6 +46,7 @@ class Spec:
     gtol: float = 0.0
     batch_size: int | None = None  # None: full batch
     block_rows: int | None = None  # full batch: rows per block (None: all at once)
+    holdout: bool = False  # stop on each model's held-out weight column's cost
     record_accuracy: bool = False
     history_len: int = 256  # epochs a chunk can hold
 
@@ -61,7 +62,7 @@ class Spec:
 class Data(NamedTuple):
     """The data set shared by all models (never copied per model)."""
 
-    x: jax.Array  # [n, d]
+    x: jax.Array  # [n, d], or the non-zeros of a sparse x (training.sparse)
     targets: jax.Array  # [n, K] target columns, values in [0, 1]
     weights: jax.Array | None  # [n, F] per-sample weight columns, or None
     weight_sums: jax.Array | None  # [F]
@@ -83,6 +84,7 @@ class Models(NamedTuple):
     init: Params | None  # given starting params w [M, d], b [M], or None (random)
     opt_state: Any  # given optimizer state, leaves [M, ...], or None (fresh)
     step: np.ndarray  # [M] int32 optimizer steps taken before this run
+    holdout_index: np.ndarray | None = None  # [M] int32 held-out column, or None
 
     @property
     def size(self) -> int:
@@ -121,6 +123,7 @@ class State(NamedTuple):
     epochs: jax.Array  # [M] int32 epochs applied in this run
     step: jax.Array  # [M] int32 optimizer steps taken before this run
     stop: jax.Array  # [M] int32 index into STOP_REASONS (0: still running)
+    holdout_index: jax.Array  # [M] int32: held-out column of Data.weights
 
 
 def given_params(init: Params, m: int, d: int, dtype) -> Params:
@@ -195,6 +198,9 @@ def _compiled_init(spec: Spec, n_features: int, init: str, scale: float, dtype):
             step=models.step,
             # padding models start stopped, so they never run
             stop=jnp.where(padding, MAX_EPOCHS, RUNNING).astype(jnp.int32),
+            holdout_index=models.weight_index
+            if models.holdout_index is None
+            else models.holdout_index,
         )
 
     return jax.jit(setup, compiler_options=RUN_ONCE)
