@@ -46,6 +46,17 @@ _BALANCED_PARTIAL = (
 )
 
 
+def _sample_weight(sample_weight, X) -> np.ndarray:
+    """[n] float64 weights ≥ 0 (all zero is refused later, with the reason)."""
+    return _check_sample_weight(
+        sample_weight,
+        X,
+        dtype=np.float64,
+        ensure_non_negative=True,
+        allow_all_zero_weights=True,
+    )
+
+
 class PerceptronClassifier(ClassifierMixin, BaseEstimator):
     """The single-neuron perceptron as a scikit-learn classifier.
 
@@ -156,7 +167,7 @@ class PerceptronClassifier(ClassifierMixin, BaseEstimator):
         check_classification_targets(y)
         self.classes_, y_index = np.unique(y, return_inverse=True)
         k = 1 if self.classes_.size == 2 else self.classes_.size
-        sw = _check_sample_weight(sample_weight, X, dtype=np.float64)
+        sw = _sample_weight(sample_weight, X)
         cw = compute_class_weight(self.class_weight, classes=self.classes_, y=y)
         held = None
         if self.early_stopping:
@@ -165,8 +176,9 @@ class PerceptronClassifier(ClassifierMixin, BaseEstimator):
         table, w_index, h_index = fit_help.weight_table(
             y_index, self.classes_.size, cw, sw, held
         )
-        train_rows = sw if held is None else sw * ~held
-        self._check_labels(y_index, train_rows * cw[y_index])
+        # each row's weight: sample × its class's weight (held-out rows: 0)
+        train_rows = sw * cw[y_index] * (1 if held is None else ~held)
+        self._check_labels(y_index, train_rows)
         self._scaler = fit_help.fit_scaler(X, train_rows, self.standardize)
         start = None
         if coef_init is not None or intercept_init is not None:
@@ -200,7 +212,7 @@ class PerceptronClassifier(ClassifierMixin, BaseEstimator):
                 f"y holds label {unknown[0]!r}, not among classes "
                 f"{all_classes.tolist()}"
             )
-        sw = _check_sample_weight(sample_weight, X, dtype=np.float64)
+        sw = _sample_weight(sample_weight, X)
         cw = compute_class_weight(self.class_weight, classes=all_classes, y=y)
         y_index = np.searchsorted(all_classes, y)
         table, w_index, _ = fit_help.weight_table(
@@ -208,7 +220,8 @@ class PerceptronClassifier(ClassifierMixin, BaseEstimator):
         )
         if first:
             self.classes_ = all_classes
-            self._scaler = fit_help.fit_scaler(X, sw, self.standardize)
+            rows = sw * cw[y_index]
+            self._scaler = fit_help.fit_scaler(X, rows, self.standardize)
             self._run, self._d_pad, self.n_iter_, self.loss_curve_ = None, None, 0, None
         self._train(X, y_index, table, (w_index, None), None, epochs=1)
         return self
@@ -240,7 +253,7 @@ class PerceptronClassifier(ClassifierMixin, BaseEstimator):
             )
 
     def _stopping_rule_on(self) -> bool:
-        return bool(self.tol) or bool(self.gtol) or self.activation == "step"
+        return bool(self.tol) or bool(self.gtol)
 
     def _seeds(self):
         if isinstance(self.random_state, int | np.integer):
