@@ -14,6 +14,7 @@ API = {
     "Standardizer",
     "apply_standardizer",
     "bootstrap_weights",
+    "class_weight_columns",
     "fit_standardizer",
     "kfold_weights",
     "list_datasets",

@@ -1,5 +1,6 @@
 """PerceptronClassifier: scikit-learn's estimator checks, and its own contract."""
 
+import os
 import subprocess
 import sys
 
@@ -240,3 +241,27 @@ def test_warm_start_continues_from_the_fitted_weights():
     given = PerceptronClassifier(max_epochs=5, tol=0.0)
     given.fit(x, y, coef_init=cold.coef_, intercept_init=cold.intercept_)
     np.testing.assert_allclose(given.coef_, warm.coef_, rtol=1e-5, atol=1e-6)
+
+
+def test_compilation_cache_is_on_by_default(tmp_path):
+    code = (
+        "import jax, numpy as np\n"
+        "from jaxperc.sklearn import PerceptronClassifier\n"
+        "x = np.arange(8.0).reshape(4, 2)\n"
+        "PerceptronClassifier(max_epochs=2, tol=None).fit(x, [0, 1, 0, 1])\n"
+        "print(jax.config.jax_compilation_cache_dir)\n"
+    )
+    env = {k: v for k, v in os.environ.items() if k != "JAXPERC_CACHE_DIR"}
+    env["HOME"] = str(tmp_path)
+    out = subprocess.run(
+        [sys.executable, "-c", code], env=env, capture_output=True, text=True
+    )
+    assert out.stdout.strip().endswith(os.path.join(".cache", "jaxperc", "xla"))
+    assert any((tmp_path / ".cache" / "jaxperc" / "xla").iterdir())
+
+
+def test_cache_stays_off_when_the_environment_says_so():
+    assert os.environ["JAXPERC_CACHE_DIR"] == "off"  # tests/sklearn/conftest.py
+    x = np.arange(8.0).reshape(4, 2)
+    PerceptronClassifier(max_epochs=2, tol=None).fit(x, [0, 1, 0, 1])
+    assert jax.config.jax_compilation_cache_dir is None
