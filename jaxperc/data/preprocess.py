@@ -81,12 +81,19 @@ def fit_standardizer(
         raise DataError(
             "x contains NaN or inf; clean the data before fitting a standardizer"
         )
-    mean = (w @ used) / w.sum()
-    var = (w @ (used - mean) ** 2) / w.sum()
+    # on columns divided by their largest magnitude, so features near 1e300 do not
+    # overflow when squared (underflow to 0 in the squares is harmless)
+    big = np.max(np.abs(used), axis=0)
+    big = np.where(big > 0, big, 1.0)
+    with np.errstate(under="ignore"):
+        unit = used / big
+        mean_unit = (w @ unit) / w.sum()
+        var_unit = (w @ (unit - mean_unit) ** 2) / w.sum()
+    mean, var = mean_unit * big, var_unit
     single = np.max(used, axis=0) == np.min(used, axis=0)
     mean = np.where(single, used[0], mean)  # exact, so the column becomes exactly 0
     constant = single | ~(var > 0)
-    scale = np.where(constant, 1.0, np.sqrt(np.where(constant, 1.0, var)))
+    scale = np.where(constant, 1.0, np.sqrt(np.where(constant, 1.0, var)) * big)
     if np.any(constant):
         listed = ", ".join(
             f"{quoted(names[j])} (value {mean[j]:g})" for j in np.flatnonzero(constant)
@@ -221,6 +228,85 @@ def one_vs_rest(y_index: np.ndarray, n_classes: int) -> np.ndarray:
             f"pass the number of classes, len(Dataset.classes)"
         )
     return (y[:, None] == np.arange(k)[None, :]).astype(np.float64)
+
+
+def class_weight_columns(
+    y_index: np.ndarray,
+    n_classes: int,
+    class_weight=None,
+    *,
+    sample_weight: np.ndarray | None = None,
+) -> np.ndarray:
+    """Weight columns for one classifier with class weights, as scikit-learn's SGD.
+
+    For two classes (one model) there is one column: row i weighs
+    ``class_weight[y_i] · sample_weight[i]``. For K > 2 classes trained one-vs-rest
+    (K models) there is a column per model: in column k the rows of class k weigh
+    ``class_weight[k] · sample_weight[i]`` and every other row ``sample_weight[i]``
+    (the "rest" keeps weight 1, as in ``SGDClassifier``). Pass the table as
+    ``train_many(weights=..., weight_index=arange(K))`` (``weight_index`` 0 for two
+    classes).
+
+    Args:
+      y_index: [n] integer class indices in ``0..n_classes-1``.
+      n_classes: K.
+      class_weight: None (all 1), ``"balanced"`` (n / (K · n_k), n_k the number
+        of rows of class k), a sequence of K weights, or a dict
+        ``{class index: weight}`` (classes not in it weigh 1).
+      sample_weight: optional [n] non-negative weights (default 1).
+
+    Returns:
+      float64 [n, 1] for K = 2, else [n, K].
+    """
+    y = one_vs_rest(y_index, n_classes).astype(bool)  # validates y_index, K
+    n, k = y.shape
+    per_class = _class_weights(class_weight, y, k)
+    sw = np.ones(n) if sample_weight is None else np.asarray(sample_weight, float)
+    if sw.shape != (n,) or not np.all(np.isfinite(sw)) or np.any(sw < 0):
+        raise DataError(
+            f"sample_weight must be {n} finite numbers ≥ 0 (one per row), got "
+            f"shape {sw.shape}"
+        )
+    if k == 2:
+        return (sw * per_class[np.asarray(y_index)])[:, None]
+    return sw[:, None] * np.where(y, per_class[None, :], 1.0)
+
+
+def _class_weights(class_weight, y: np.ndarray, k: int) -> np.ndarray:
+    """[K] weight per class from a class_weight argument (see class_weight_columns)."""
+    if class_weight is None:
+        return np.ones(k)
+    if isinstance(class_weight, str):
+        if class_weight != "balanced":
+            raise DataError(
+                f"class_weight={class_weight!r} is not known; use 'balanced', a "
+                "dict {class index: weight} or K weights"
+            )
+        counts = y.sum(axis=0)
+        if np.any(counts == 0):
+            raise DataError(
+                f"class_weight='balanced' needs rows of every class; class "
+                f"{int(np.argmin(counts))} has none"
+            )
+        return y.shape[0] / (k * counts)
+    if isinstance(class_weight, dict):
+        out = np.ones(k)
+        for c, weight in class_weight.items():
+            if not (isinstance(c, int | np.integer) and 0 <= c < k):
+                raise DataError(
+                    f"class_weight has key {c!r}, not a class index in 0..{k - 1}"
+                )
+            out[c] = weight
+    else:
+        out = np.asarray(class_weight, dtype=float)
+        if out.shape != (k,):
+            raise DataError(
+                f"class_weight must hold {k} weights (one per class), got shape "
+                f"{out.shape}"
+            )
+    if not np.all(np.isfinite(out)) or np.any(out < 0):
+        raise DataError(f"class weights must be finite and ≥ 0, got {out.tolist()}")
+    return out
 
 
 def _feature_names(feature_names: Sequence[str] | None, d: int) -> list[str]:

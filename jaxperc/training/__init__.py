@@ -4,8 +4,10 @@ May import :mod:`jaxperc.core` and :mod:`jaxperc.errors`, never the experiment l
 or the data layer. Files are named by the side of ``jit`` they live on:
 
 - host side, before compiling: ``api`` (the public functions), ``options`` (the
-  typed request), ``checks`` (argument validation), ``state`` (the records the
-  loop carries and their initial values), ``passes`` (memory-sized passes);
+  typed request), ``plan`` (the Spec, Models and shared Data of a run), ``checks``
+  (argument validation), ``sparse`` (the compressed layout of a sparse x and its
+  two products), ``state`` (the records the loop carries and their initial
+  values), ``passes`` (memory-sized passes);
 - compiled: ``objective`` (cost and gradient of M models in row blocks), ``loop``
   (one epoch, the stopping rules, a chunk of epochs, the final evaluation);
 - host side, between chunks: ``driver`` (chunks, compaction, checkpoints),

@@ -25,6 +25,7 @@ from jaxperc.training.checks import (
     check_choice,
     check_data,
     check_positive_int,
+    check_sparse_and_holdout,
     check_standardizers,
 )
 from jaxperc.training.driver import Progress, TrainResult, run_chunks
@@ -43,6 +44,7 @@ from jaxperc.training.sharding import (
     place_data,
     put_on,
 )
+from jaxperc.training.sparse import SparseRows
 from jaxperc.training.state import (
     Setup,
     initial_state,
@@ -60,6 +62,7 @@ def train_many(
     weight_index=None,
     standardizers=None,
     standardizer_index=None,
+    holdout_index=None,
     l2=0.0,
     loss: str = "mse",
     activation: str = "sigmoid",
@@ -99,7 +102,11 @@ def train_many(
     (drawn from ``data_seed``), so results equal M separate :func:`train` calls.
 
     Args:
-      x: inputs [n, d].
+      x: inputs [n, d], a numpy array or a SciPy sparse matrix. A sparse x is
+        never densified: its non-zeros go to the device (see
+        :mod:`jaxperc.training.sparse`), and the pass over the rows is one pass
+        (no row blocks). Mini-batches, L-BFGS and ``shard_rows`` are refused for
+        a sparse x.
       y: targets in [0, 1]: [n] or a table [n, K].
       seed: int or [M] ints, each model's initialisation seed.
       learning_rate: α > 0, scalar or [M] (ignored by ``"lbfgs"``).
@@ -113,6 +120,13 @@ def train_many(
         passed raw and never copied per model (the change of coordinates is
         applied to the params; see docs/derivation.md).
       standardizer_index: [M] row of the standardizer tables per model (default 0).
+      holdout_index: [M] column of ``weights`` per model holding held-out rows
+        (early stopping), or None. Then each model's gradient still comes from
+        its ``weight_index`` column, but the stopping rules, ``cost_history`` and
+        ``cost`` read the best weighted cost (without the L2 penalty) on its
+        held-out column so far: ``tol``/``patience`` stop a model once that has
+        not improved by more than ``tol`` (relative) for ``patience`` epochs.
+        Give held-out rows weight 0 in the training column. Full batch only.
       l2: penalty (l2/2)·‖w‖² added to the cost, scalar or [M].
       loss: ``"mse"`` or ``"bce"``. activation: ``"sigmoid"``, ``"step"``,
         ``"tanh"``, ``"identity"``. grad: ``"manual"`` (the hand-derived
@@ -160,6 +174,7 @@ def train_many(
         weight_index,
         hparams={},
         standardizer_index=standardizer_index,
+        holdout_index=holdout_index,
     )
     options = TrainOptions(
         loss=loss,
@@ -230,6 +245,7 @@ def train_models(
     x, targets, weight_table = check_data(x, y, weights, dtype)
     n, d = x.shape
     tables = check_standardizers(standardizers, d, dtype)
+    check_sparse_and_holdout(x, weight_table, per_model.holdout_index, o)
     if o.batch_size is not None:
         check_positive_int("batch_size", o.batch_size)
         if o.batch_size > n:
@@ -250,7 +266,17 @@ def train_models(
     if mesh == "auto":
         mesh = model_mesh() if len(jax.devices()) > 1 else None
     has_l2 = bool(np.any(models.l2 != 0))
-    spec = make_spec(o, opt_kwargs, float_hp, n, models.size, device, has_l2)
+    spec = make_spec(
+        o,
+        opt_kwargs,
+        float_hp,
+        n,
+        models.size,
+        device,
+        has_l2=has_l2,
+        sparse=isinstance(x, SparseRows),
+        holdout=models.holdout_index is not None,
+    )
     data = place_data(
         put_on(device_data(x, targets, weight_table), device),
         mesh,

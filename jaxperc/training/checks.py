@@ -9,6 +9,7 @@ from typing import Any
 import numpy as np
 
 from jaxperc.errors import JaxpercError, unknown_choice
+from jaxperc.training.sparse import SparseRows, from_scipy, is_sparse
 
 
 def check_choice(name: str, value: Any, allowed: Iterable[str]) -> None:
@@ -23,25 +24,58 @@ def check_positive_int(name: str, value: Any) -> None:
         raise JaxpercError(f"{name}={value!r} must be a positive integer")
 
 
-def _finite(name: str, a: np.ndarray) -> None:
+def _finite(name: str, a: np.ndarray, given=None) -> None:
+    """Raise on the first non-finite value of ``a`` (``given``: a before a cast)."""
     bad = ~np.isfinite(a)
     if bad.any():
-        where = np.argwhere(bad)[0]
+        where = tuple(int(i) for i in np.argwhere(bad)[0])
+        if given is not None and np.isfinite(given[where]):
+            raise JaxpercError(
+                f"{name} holds {given[where]:g} at index {where}, too large for "
+                f"{a.dtype}; scale the data or train in float64"
+            )
         raise JaxpercError(
-            f"{name} has a non-finite value ({a[tuple(where)]}) at index "
-            f"{tuple(int(i) for i in where)}; remove or impute it first"
+            f"{name} has a non-finite value ({a[where]}) at index {where}; "
+            "remove or impute it first"
         )
 
 
-def check_data(x, y, weights, dtype):
-    """Host copies of the data, checked.  → x [n, d], targets [n, K], weights [n, F]."""
-    x = np.asarray(x)
+def _check_x(x, dtype):
+    """x as a float array [n, d], or the non-zeros of a sparse x (SparseRows)."""
+    sparse = is_sparse(x)
+    if not sparse:
+        x = np.asarray(x)
     if x.ndim != 2 or x.shape[0] < 1 or x.shape[1] < 1:
         raise JaxpercError(f"x must have shape [n, d] with n, d ≥ 1, got {x.shape}")
     if not np.issubdtype(x.dtype, np.number):
         raise JaxpercError(f"x must be numeric, got dtype {x.dtype}")
-    x = x.astype(dtype)
-    _finite("x", x)
+    if not sparse:
+        cast = x.astype(dtype)
+        _finite("x", cast, x)
+        return cast
+    rows = from_scipy(x, dtype)
+    if not np.isfinite(rows.data).all():
+        raw = np.asarray(x.tocsr().data)
+        if np.isfinite(raw).all():
+            big = np.abs(raw).max()
+            raise JaxpercError(
+                f"x holds {big:g}, too large for {rows.dtype}; scale the data or "
+                "train in float64"
+            )
+        raise JaxpercError(
+            f"x has a non-finite value ({raw[~np.isfinite(raw)][0]}) among its "
+            "non-zeros; remove or impute it first"
+        )
+    return rows
+
+
+def check_data(x, y, weights, dtype):
+    """Host copies of the data, checked.  → x [n, d], targets [n, K], weights [n, F].
+
+    A SciPy sparse x (CSR, CSC, COO …) comes back as :class:`SparseRows`, never
+    densified.
+    """
+    x = _check_x(x, dtype)
     n = x.shape[0]
     y = np.asarray(y)
     if y.ndim not in (1, 2) or y.shape[0] != n:
@@ -148,3 +182,31 @@ def check_standardizers(tables, d: int, dtype):
     if (scale <= 0).any():
         raise JaxpercError("standardizers.scale must be > 0 everywhere")
     return mean.astype(dtype), scale.astype(dtype)
+
+
+def check_sparse_and_holdout(x, weight_table, holdout_index, options) -> None:
+    """Refuse what a sparse x or held-out columns cannot do, in one line each."""
+    if isinstance(x, SparseRows):
+        for refused, what in (
+            (options.batch_size is not None, "mini-batches (batch_size)"),
+            (options.optimizer == "lbfgs", "optimizer 'lbfgs'"),
+            (options.shard_rows, "shard_rows"),
+        ):
+            if refused:
+                raise JaxpercError(
+                    f"a sparse x trains full-batch only, without {what}: gathering "
+                    "rows of its compressed layout would cost more than the pass; "
+                    "drop the option or pass x.toarray()"
+                )
+    if holdout_index is None:
+        return
+    if weight_table is None:
+        raise JaxpercError(
+            "holdout_index picks columns of weights: pass a weights table [n, F] "
+            "with a training column and a held-out column"
+        )
+    if options.batch_size is not None or options.optimizer == "lbfgs":
+        raise JaxpercError(
+            "holdout_index (early stopping) works with full-batch first-order "
+            "optimizers: drop batch_size, or use another optimizer than 'lbfgs'"
+        )

@@ -24,11 +24,12 @@ class PerModel(NamedTuple):
     weight_index: Any = None  # column of the weights table (default 0)
     hparams: Mapping[str, Any] = {}  # optimizer float options (momentum, b1 …)
     standardizer_index: Any = None  # row of the standardizer tables (default 0)
+    holdout_index: Any = None  # held-out weight column (early stopping), or None
 
     @property
     def size(self) -> int:
         """M: the common length of the array-valued fields (1 when all are scalars)."""
-        fields = [*self[:5], self.standardizer_index, *self.hparams.values()]
+        fields = [*self[:5], *self[6:], *self.hparams.values()]
         return max((np.shape(v)[0] for v in fields if np.ndim(v) > 0), default=1)
 
 

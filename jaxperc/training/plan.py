@@ -75,17 +75,26 @@ def _itemsize(dtype) -> int:
 
 
 def make_spec(
-    o: TrainOptions, opt_kwargs, float_hp, n: int, m: int, device, has_l2: bool
+    o: TrainOptions,
+    opt_kwargs,
+    float_hp,
+    n: int,
+    m: int,
+    device,
+    *,
+    has_l2: bool,
+    sparse: bool = False,
+    holdout: bool = False,
 ) -> Spec:
-    """The static compile key of a run."""
+    """The static compile key of a run (a sparse x is one pass: no row blocks)."""
     block_rows = o.block_rows
-    if block_rows == "auto":
+    if sparse:
+        block_rows = None
+    elif block_rows == "auto":
         block_rows = (
             None
             if o.batch_size is not None or o.shard_rows
-            else default_block_rows(
-                n, m, device, np.dtype(o.dtype or "float32").itemsize
-            )
+            else default_block_rows(n, m, device, _itemsize(o.dtype))
         )
     return Spec(
         loss=o.loss,
@@ -107,6 +116,7 @@ def make_spec(
         history_len=o.history_len
         or default_history_len(o.max_epochs, o.batch_size, n, m),
         has_l2=has_l2,
+        holdout=holdout,
     )
 
 
@@ -121,6 +131,7 @@ def make_models(
     check_learning_rate(opt, per.learning_rate)
     target_index, weight_index = per.target_index, per.weight_index
     m = model_count({**per._asdict(), **per.hparams, "hparams": None})
+    holdout = per.holdout_index
     n_w = 1 if weight_table is None else weight_table.shape[1]
     models = Models(
         seed=per_model("seed", per.seed, m, np.int64),
@@ -150,6 +161,9 @@ def make_models(
             below=n_standardizers,
         ),
         hparams={k: per_model(k, v, m, dtype) for k, v in per.hparams.items()},
+        holdout_index=None
+        if holdout is None
+        else per_model("holdout_index", holdout, m, np.int32, below=n_w),
         init=None,
         opt_state=None,
         step=np.zeros(m, np.int32),
@@ -157,6 +171,8 @@ def make_models(
     if weight_table is not None:
         sums = weight_table.sum(axis=0)
         used = np.unique(models.weight_index)
+        if models.holdout_index is not None:
+            used = np.union1d(used, models.holdout_index)
         empty = used[sums[used] <= 0]
         if empty.size:
             raise JaxpercError(

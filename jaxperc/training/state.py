@@ -46,6 +46,7 @@ class Spec:
     gtol: float = 0.0
     batch_size: int | None = None  # None: full batch
     block_rows: int | None = None  # full batch: rows per block (None: all at once)
+    holdout: bool = False  # stop on each model's held-out weight column's cost
     record_accuracy: bool = False
     history_len: int = 256  # epochs a chunk can hold
     has_l2: bool = True  # False: no model has a penalty, its terms are left out
@@ -66,7 +67,7 @@ class Data(NamedTuple):
     ``(x − mean[s]) / scale[s]`` (s = its ``standardizer_index``) while x stays raw.
     """
 
-    x: jax.Array  # [n, d]
+    x: jax.Array  # [n, d], or the non-zeros of a sparse x (training.sparse)
     targets: jax.Array  # [n, K] target columns, values in [0, 1]
     weights: jax.Array | None  # [n, F] per-sample weight columns, or None
     weight_sums: jax.Array | None  # [F]
@@ -91,6 +92,7 @@ class Models(NamedTuple):
     init: Params | None  # given starting params w [M, d], b [M], or None (random)
     opt_state: Any  # given optimizer state, leaves [M, ...], or None (fresh)
     step: np.ndarray  # [M] int32 optimizer steps taken before this run
+    holdout_index: np.ndarray | None = None  # [M] int32 held-out column, or None
 
     @property
     def size(self) -> int:
@@ -130,6 +132,7 @@ class State(NamedTuple):
     epochs: jax.Array  # [M] int32 epochs applied in this run
     step: jax.Array  # [M] int32 optimizer steps taken before this run
     stop: jax.Array  # [M] int32 index into STOP_REASONS (0: still running)
+    holdout_index: jax.Array  # [M] int32: held-out column of Data.weights
 
 
 def given_params(init: Params, m: int, d: int, dtype) -> Params:
@@ -191,6 +194,9 @@ def _state(models: Models, params: Params, opt_state, padding, xp) -> State:
         target_index=models.target_index,
         weight_index=models.weight_index,
         standardizer_index=models.standardizer_index,
+        holdout_index=models.weight_index
+        if models.holdout_index is None
+        else models.holdout_index,
         prev_cost=xp.full((m,), xp.inf, params.b.dtype),
         stall=xp.zeros((m,), xp.int32),
         epochs=xp.zeros((m,), xp.int32),

@@ -5,6 +5,7 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
+import jaxperc.data as jd
 from jaxperc.data import (
     ConstantFeatureWarning,
     Standardizer,
@@ -145,3 +146,28 @@ def test_one_vs_rest():
 def test_one_vs_rest_refuses_bad_labels(y, k, fragment):
     with pytest.raises(DataError, match=fragment):
         one_vs_rest(y, k)
+
+
+def test_class_weight_columns_follow_sgd_one_vs_rest():
+    y = np.array([0, 0, 1, 2, 2, 2])
+    sw = np.array([1.0, 2.0, 1.0, 1.0, 0.5, 1.0])
+    cols = jd.class_weight_columns(y, 3, {0: 3.0, 2: 0.5}, sample_weight=sw)
+    # column k: rows of class k weigh class_weight[k]·s, the rest s
+    expected = sw[:, None] * np.where(y[:, None] == np.arange(3), [3.0, 1.0, 0.5], 1)
+    np.testing.assert_array_equal(cols, expected)
+    two = jd.class_weight_columns(np.array([0, 1, 1, 1]), 2, "balanced")
+    np.testing.assert_allclose(two[:, 0], [2.0, 2 / 3, 2 / 3, 2 / 3], rtol=1e-15)
+    with pytest.raises(DataError, match="class index"):
+        jd.class_weight_columns(y, 3, {5: 1.0})
+
+
+def test_standardizer_of_features_near_1e300_does_not_overflow():
+    rng = np.random.default_rng(0)
+    x = rng.normal(size=(50, 3))
+    x[:, 0] *= 1e300
+    with np.errstate(all="raise"):
+        std = jd.fit_standardizer(x)
+        z = std.apply(x)
+    # float64: the scaled column has mean 0 and standard deviation 1 to 1e-12
+    np.testing.assert_allclose(z.mean(axis=0), 0.0, atol=1e-12)
+    np.testing.assert_allclose(z.std(axis=0), 1.0, rtol=1e-12)

@@ -319,3 +319,21 @@ def test_a_fixed_number_of_epochs_is_not_a_failure_to_converge():
         warnings.simplefilter("error")
         result = jp.train(x, y, max_epochs=5, tol=0)
     assert result.stop_reason == "max_epochs" and not result.converged
+
+
+def test_holdout_column_steers_stopping_not_the_gradient():
+    rng = np.random.default_rng(5)
+    x = rng.normal(size=(80, 3))
+    y = (x[:, 0] + rng.normal(size=80) > 0).astype(float)
+    held = np.arange(80) >= 60
+    weights = np.stack([~held, held], axis=1).astype(float)
+    kw = dict(loss="bce", learning_rate=0.5, max_epochs=40, tol=0.0, init="zeros")
+    plain = jp.train_many(x, y, weights=weights, weight_index=0, **kw)
+    held_out = jp.train_many(
+        x, y, weights=weights, weight_index=0, holdout_index=1, **kw
+    )
+    # the same steps (float32, same arithmetic): only the recorded cost differs
+    np.testing.assert_array_equal(held_out.params.w, plain.params.w)
+    curve = held_out.cost_history[0]
+    assert np.all(np.diff(curve) <= 0)  # the best held-out cost so far
+    assert held_out.cost[0] <= curve.min()
