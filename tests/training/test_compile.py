@@ -8,7 +8,9 @@ import pytest
 
 import jaxperc as jp
 from jaxperc.training.plan import default_block_rows, last_level_cache_bytes
-from jaxperc.training.state import Data, Models, Setup, Spec, initial_state
+from jaxperc.training.state import Data, Setup, Spec, initial_state
+
+from ._records import models
 
 COMPILE_EVENT = "/jax/core/compile/backend_compile_duration"
 
@@ -51,23 +53,12 @@ def test_given_params_with_gd_compile_one_program_and_a_repeat_none():
 
 def test_gd_state_carries_no_optimizer_state():
     m, d = 3, 4
-    zeros = np.zeros(m, np.int32)
-    models = Models(
-        seed=np.arange(m),
-        learning_rate=np.full(m, 0.1, np.float32),
-        l2=np.zeros(m, np.float32),
-        target_index=zeros,
-        weight_index=zeros,
-        standardizer_index=zeros,
-        hparams={},
-        init=jp.Params(np.ones((m, d), np.float32), np.zeros(m, np.float32)),
-        opt_state=None,
-        step=zeros,
-    )
+    given = jp.Params(np.ones((m, d), np.float32), np.zeros(m, np.float32))
+    record = models(m, init=given)
     x = np.zeros((8, d), np.float32)
     data = Data(x, x[:, :1], None, None)
     setup = Setup(Spec(), data, d, "given", 0.01, np.float32, None, None)
-    state = initial_state(setup, models)
+    state = initial_state(setup, record)
     assert state.opt_state == ()
     assert isinstance(state.params.w, jax.Array)
 

@@ -6,9 +6,10 @@ import numpy as np
 import pytest
 
 import jaxperc as jp
-from jaxperc.training.loop import compiled_chunk
 from jaxperc.training.objective import batched_terms
-from jaxperc.training.state import Data, Models, Setup, Spec, initial_state
+from jaxperc.training.state import Data, Spec
+
+from ._records import chunk_temp_bytes, models
 
 # the test runs a fixed number of epochs with a tol set: the warning is expected
 RUNS_OUT_OF_EPOCHS = pytest.mark.filterwarnings(
@@ -68,23 +69,7 @@ def test_row_blocks_give_the_same_training_as_one_pass():
 def chunk_memory(m, n=8192, d=16, block_rows=None):
     spec = Spec(block_rows=block_rows, history_len=32, tol=0.0)
     data = Data(jnp.zeros((n, d)), jnp.zeros((n, 1)), None, None)
-    zeros = np.zeros(m, np.int32)
-    models = Models(
-        seed=np.arange(m),
-        learning_rate=np.full(m, 0.1, np.float32),
-        l2=np.zeros(m, np.float32),
-        target_index=zeros,
-        weight_index=zeros,
-        standardizer_index=zeros,
-        hparams={},
-        init=None,
-        opt_state=None,
-        step=zeros,
-    )
-    setup = Setup(spec, data, d, "normal", 0.01, jnp.float32, None, None)
-    state = initial_state(setup, models)
-    lowered = compiled_chunk(spec).lower(state, data, np.zeros(0, np.int32), 4)
-    return lowered.compile().memory_analysis().temp_size_in_bytes
+    return chunk_temp_bytes(spec, data, models(m), d)
 
 
 def test_memory_grows_like_n_times_m_never_n_times_m_times_d():

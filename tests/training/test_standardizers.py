@@ -10,8 +10,9 @@ import pytest
 
 import jaxperc as jp
 from jaxperc.data import fit_standardizers, kfold_weights
-from jaxperc.training.loop import compiled_chunk
-from jaxperc.training.state import Data, Models, Setup, Spec, initial_state
+from jaxperc.training.state import Data, Spec
+
+from ._records import chunk_temp_bytes, models
 
 
 def problem(n=240, d=4, seed=0):
@@ -84,7 +85,7 @@ def test_bad_tables_are_refused_with_one_line():
         jp.train_many(x, y, standardizers=ok, standardizer_index=[0, 2], max_epochs=2)
 
 
-def chunk_temp_bytes(tables: bool, m=64, n=8192, d=16) -> int:
+def temp_bytes(tables: bool, m=64, n=8192, d=16) -> int:
     mean = np.zeros((8, d), np.float32) if tables else None
     data = Data(
         np.zeros((n, d), np.float32),
@@ -95,27 +96,12 @@ def chunk_temp_bytes(tables: bool, m=64, n=8192, d=16) -> int:
         None if mean is None else np.ones_like(mean),
     )
     spec = Spec(block_rows=512, history_len=32, tol=0.0)
-    zeros = np.zeros(m, np.int32)
-    models = Models(
-        seed=np.arange(m),
-        learning_rate=np.full(m, 0.1, np.float32),
-        l2=np.zeros(m, np.float32),
-        target_index=zeros,
-        weight_index=zeros,
-        standardizer_index=np.arange(m, dtype=np.int32) % 8,
-        hparams={},
-        init=None,
-        opt_state=None,
-        step=zeros,
-    )
-    setup = Setup(spec, data, d, "normal", 0.01, np.float32, None, None)
-    state = initial_state(setup, models)
-    lowered = compiled_chunk(spec).lower(state, data, np.zeros(0, np.int32), 4)
-    return lowered.compile().memory_analysis().temp_size_in_bytes
+    index = np.arange(m, dtype=np.int32) % 8
+    return chunk_temp_bytes(spec, data, models(m, standardizer_index=index), d)
 
 
 def test_standardising_inside_the_engine_keeps_its_working_memory():
     """XLA's own memory analysis, float32: the tables add O(M·d), never O(n·d·M)."""
-    plain, with_tables = chunk_temp_bytes(False), chunk_temp_bytes(True)
+    plain, with_tables = temp_bytes(False), temp_bytes(True)
     m, d = 64, 16
     assert with_tables <= plain + 8 * m * d * 4, (plain, with_tables)
