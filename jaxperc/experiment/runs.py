@@ -174,7 +174,10 @@ class Run:
 
     def to_estimator(self, model: str | int | None = None):
         """A fitted :class:`jaxperc.sklearn.PerceptronClassifier` with the selected
-        model (or one-vs-rest set), for scikit-learn pipelines and tools."""
+        model (or one-vs-rest set), for scikit-learn pipelines and tools.
+
+        It predicts as the run does; ``fit`` and ``partial_fit`` on it train afresh
+        (pass ``coef_init=est.coef_`` to start from the run's weights)."""
         sel = self.select(model)
         if not (sel.one_model or sel.one_vs_rest):
             raise JaxpercError(
@@ -198,7 +201,7 @@ def _fitted(run: Run, sel: Selection, estimator_class):
         learning_rate=c.train.learning_rate,
         max_epochs=c.train.max_epochs,
         tol=c.train.tol,
-        patience=c.train.patience,
+        n_iter_no_change=c.train.patience,
         l2=c.train.l2,
         standardize=c.data.standardize,
         init=c.model.init,
@@ -209,8 +212,9 @@ def _fitted(run: Run, sel: Selection, estimator_class):
     std = run.standardizer(int(ids[0]))  # a one-vs-rest set shares its fold
     w = run.params["w"][ids].astype(np.float64)
     b = run.params["b"][ids].astype(np.float64)
-    est._standardizer = std if c.data.standardize else None
-    est._w, est._b, est._opt_state = w, b, None
+    # fitted for prediction (its scaler and coefficients); there is no training
+    # run to continue, so fit and partial_fit start afresh
+    est._scaler = std if c.data.standardize else None
     est.coef_ = w / std.scale
     est.intercept_ = b - est.coef_ @ std.mean
     if sel.one_vs_rest:
