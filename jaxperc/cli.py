@@ -144,7 +144,7 @@ def _run_worker(config, args) -> int:
 
 
 def cmd_predict(args) -> int:
-    from jaxperc.experiment import rundir
+    from jaxperc.experiment import new_rows, rundir
     from jaxperc.experiment.runs import load_run
 
     run = load_run(args.run_dir)
@@ -152,9 +152,9 @@ def cmd_predict(args) -> int:
     selection = run.select(model)
     if args.output and Path(args.output).exists() and not args.force:
         raise JaxpercError(f"{args.output} already exists; add --force to overwrite")
-    x = rundir.read_features(args.input, run.feature_names)
+    x = new_rows.read_features(args.input, run.feature_names)
     if args.id_column:
-        first = [args.id_column, rundir.read_column(args.input, args.id_column)]
+        first = [args.id_column, new_rows.read_column(args.input, args.id_column)]
     else:
         first = ["row", [str(i) for i in range(x.shape[0])]]
     columns = dict([first])

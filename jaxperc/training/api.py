@@ -12,18 +12,14 @@ from collections.abc import Callable
 from typing import Any
 
 import jax
-import jax.numpy as jnp
 import numpy as np
 
-from jaxperc.core.activations import ACTIVATIONS
-from jaxperc.core.grads import GRADS
-from jaxperc.core.losses import LOSSES, get_loss
 from jaxperc.core.model import Params
 from jaxperc.errors import JaxpercError, NotConvergedWarning
 from jaxperc.training.checkpoint import RunState
 from jaxperc.training.checks import (
-    check_choice,
     check_data,
+    check_options,
     check_positive_int,
     check_sparse_and_holdout,
     check_standardizers,
@@ -241,7 +237,7 @@ def train_models(
       device, mesh, callback, resume: as in :func:`train_many`.
     """
     o = options
-    dtype = _check_options(o)
+    dtype = check_options(o)
     x, targets, weight_table = check_data(x, y, weights, dtype)
     n, d = x.shape
     tables = check_standardizers(standardizers, d, dtype)
@@ -315,28 +311,6 @@ def warn_unconverged(result: TrainResult, o: TrainOptions) -> None:
         )
     if parts:
         warnings.warn("; ".join(parts), NotConvergedWarning, stacklevel=3)
-
-
-def _check_options(o: TrainOptions):
-    """Check the shared options.  → the float dtype."""
-    check_choice("loss", o.loss, LOSSES)
-    check_choice("activation", o.activation, ACTIVATIONS)
-    check_choice("grad", o.grad, GRADS)
-    get_loss(o.loss, o.activation)  # the one place that says which pairs go together
-    check_positive_int("max_epochs", o.max_epochs)
-    check_positive_int("patience", o.patience)
-    for name, value in (("tol", o.tol), ("gtol", o.gtol)):
-        if not (isinstance(value, int | float) and np.isfinite(value) and value >= 0):
-            raise JaxpercError(
-                f"{name}={value!r} must be a number ≥ 0 (0 turns it off)"
-            )
-    dtype = jnp.dtype(o.dtype or jnp.float32)
-    if dtype == jnp.float64 and not jax.config.jax_enable_x64:
-        raise JaxpercError(
-            "dtype=float64 needs 64-bit JAX: call "
-            "jax.config.update('jax_enable_x64', True) first"
-        )
-    return dtype
 
 
 def _run_passes(

@@ -6,8 +6,13 @@ Traced code never checks anything; everything here runs on the host, before jit.
 from collections.abc import Iterable
 from typing import Any
 
+import jax
+import jax.numpy as jnp
 import numpy as np
 
+from jaxperc.core.activations import ACTIVATIONS
+from jaxperc.core.grads import GRADS
+from jaxperc.core.losses import LOSSES, get_loss
 from jaxperc.errors import JaxpercError, unknown_choice
 from jaxperc.training.sparse import SparseRows, from_scipy, is_sparse
 
@@ -210,3 +215,25 @@ def check_sparse_and_holdout(x, weight_table, holdout_index, options) -> None:
             "holdout_index (early stopping) works with full-batch first-order "
             "optimizers: drop batch_size, or use another optimizer than 'lbfgs'"
         )
+
+
+def check_options(o):
+    """Check the shared options (a TrainOptions).  → the float dtype."""
+    check_choice("loss", o.loss, LOSSES)
+    check_choice("activation", o.activation, ACTIVATIONS)
+    check_choice("grad", o.grad, GRADS)
+    get_loss(o.loss, o.activation)  # the one place that says which pairs go together
+    check_positive_int("max_epochs", o.max_epochs)
+    check_positive_int("patience", o.patience)
+    for name, value in (("tol", o.tol), ("gtol", o.gtol)):
+        if not (isinstance(value, int | float) and np.isfinite(value) and value >= 0):
+            raise JaxpercError(
+                f"{name}={value!r} must be a number ≥ 0 (0 turns it off)"
+            )
+    dtype = jnp.dtype(o.dtype or jnp.float32)
+    if dtype == jnp.float64 and not jax.config.jax_enable_x64:
+        raise JaxpercError(
+            "dtype=float64 needs 64-bit JAX: call "
+            "jax.config.update('jax_enable_x64', True) first"
+        )
+    return dtype
