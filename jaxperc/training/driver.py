@@ -160,28 +160,9 @@ def run_chunks(
             break
         if callback is not None and n_chunks > 0:
             snap = (full, bucket, slot_ids, epoch, n_chunks, list(parts))
-            callback(
-                Progress(
-                    epoch=epoch,
-                    max_epochs=spec.max_epochs,
-                    n_running=int(running.sum()),
-                    n_models=m,
-                    best_cost=float(
-                        np.nanmin(to_host(bucket.prev_cost), initial=np.inf)
-                    ),
-                    checkpoint=lambda s=snap: _checkpoint(m, *s),
-                    history_since=lambda start, s=snap: _histories(
-                        m, s[3], s[5], spec.record_accuracy, start
-                    ),
-                )
-            )
+            callback(_progress(spec, m, running, snap))
         if compact and len(slot_ids) > n_dev and running.sum() <= len(slot_ids) // 2:
-            full = _scatter(full, bucket, slot_ids, m)
-            ids = slot_ids[running]
-            size = round_up(1 << (len(ids) - 1).bit_length(), n_dev)
-            slot_ids = np.concatenate([ids, np.full(size - len(ids), -1)])
-            filled = _fill_padding(slot_ids, full)
-            bucket = shard_models(_gather(full, jnp.asarray(filled)), mesh)
+            full, bucket, slot_ids = _compact(full, bucket, slot_ids, running, m, mesh)
             running = slot_ids >= 0
         length = next(chunks)
         orders = chunk_orders(spec, data.x.shape[0], data_seed, epoch, length)
@@ -198,6 +179,37 @@ def run_chunks(
         n_chunks += 1
     full = _scatter(full, bucket, slot_ids, m)
     return _result(spec, data, full, m, epoch, parts, final)
+
+
+def _progress(spec: Spec, m: int, running, snap) -> Progress:
+    """What the callback sees; ``snap`` = (full, bucket, slot_ids, epoch, chunk,
+    parts), frozen now so a later checkpoint() call saves this moment."""
+    _, bucket, _, epoch, _, parts = snap
+    return Progress(
+        epoch=epoch,
+        max_epochs=spec.max_epochs,
+        n_running=int(running.sum()),
+        n_models=m,
+        best_cost=float(np.nanmin(to_host(bucket.prev_cost), initial=np.inf)),
+        checkpoint=lambda: _checkpoint(m, *snap),
+        history_since=lambda start: _histories(
+            m, epoch, parts, spec.record_accuracy, start
+        ),
+    )
+
+
+def _compact(full, bucket, slot_ids, running, m: int, mesh):
+    """Move the running models into a smaller batch (a power of two, padded).
+
+    → (full state with the bucket scattered back, the new bucket, its slot ids).
+    """
+    n_dev = mesh_size(mesh)
+    full = _scatter(full, bucket, slot_ids, m)
+    ids = slot_ids[running]
+    size = round_up(1 << (len(ids) - 1).bit_length(), n_dev)
+    slot_ids = np.concatenate([ids, np.full(size - len(ids), -1)])
+    filled = _fill_padding(slot_ids, full)
+    return full, shard_models(_gather(full, jnp.asarray(filled)), mesh), slot_ids
 
 
 class _Final(NamedTuple):
