@@ -50,9 +50,15 @@ def interval_text(stat: dict) -> str:
     return f"{_fmt(stat['mean'])} [{_fmt(stat['low'])}, {_fmt(stat['high'])}]"
 
 
-def _stop(model: dict) -> str:
+def _unfinished(reason: str, summary: dict) -> bool:
+    """Marked "!": diverged, or max_epochs where a stopping rule could have fired."""
+    planned = reason == "max_epochs" and summary.get("fixed_epochs", False)
+    return reason in UNFINISHED and not planned
+
+
+def _stop(model: dict, summary: dict) -> str:
     reason = model["stop_reason"]
-    return f"{reason} !" if reason in UNFINISHED else reason
+    return f"{reason} !" if _unfinished(reason, summary) else reason
 
 
 def _shown(summary: dict) -> list[str]:
@@ -75,7 +81,7 @@ def _model_table(summary: dict, top: int) -> list[str]:
     shown = _shown(summary)
     rows = [
         [m["model"], *(m[a] for a in labels), *(m[c] for c in shown), m["epochs"],
-         _stop(m)]
+         _stop(m, summary)]
         for m in ranked
     ]  # fmt: skip
     header = ["model", *labels, *(COLUMNS[c] for c in shown), "epochs", "stop"]
@@ -174,7 +180,8 @@ def format_summary(summary: dict, top: int = TOP_ROWS) -> str:
         f"{best['epochs']} epochs ({best['stop_reason']})"
     )
     stops = ", ".join(
-        f"{r} {n}{' !' if r in UNFINISHED else ''}" for r, n in summary["stops"].items()
+        f"{r} {n}{' !' if _unfinished(r, summary) else ''}"
+        for r, n in summary["stops"].items()
     )
     lines.append(f"stops: {stops}")
     lines.append(f"rows: validation = {summary['rows']['validation']}")

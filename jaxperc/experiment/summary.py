@@ -139,6 +139,8 @@ def summarize(problem, result, *, activation: str, metric: str | None) -> dict:
         "best": models[best],
         **_settings(problem, metric, metrics, np.asarray(result.epochs, float)),
         "stops": _stop_counts(result),
+        # no stopping rule (tol = gtol = 0): max_epochs is what was asked for
+        "fixed_epochs": not problem.options.has_stopping_rule,
         "models": models,
         "notes": _notes(problem, models[best], result, metric),
     }
@@ -253,7 +255,7 @@ def _notes(problem, best: dict, result, metric: str) -> list[str]:
     if n_div:
         notes.append(f"{n_div} of {len(result.diverged)} models diverged")
     n_max = int(np.sum(result.stop_reason == "max_epochs"))
-    if n_max:
+    if n_max and problem.options.has_stopping_rule:  # else max_epochs is the plan
         notes.append(
             f"{n_max} of {len(result.stop_reason)} models reached train.max_epochs "
             "before converging (marked ! in the table)"

@@ -302,8 +302,9 @@ def warn_unconverged(result: TrainResult, o: TrainOptions) -> None:
     n_div = int(np.sum(result.diverged))
     if n_div:
         parts.append(f"{n_div} of {m} models diverged (lower learning_rate)")
-    has_rule = o.tol > 0 or o.gtol > 0 or o.activation == "step"
-    n_max = int(np.sum(result.stop_reason == "max_epochs")) if has_rule else 0
+    n_max = (
+        int(np.sum(result.stop_reason == "max_epochs")) if o.has_stopping_rule else 0
+    )
     if n_max:
         parts.append(
             f"{n_max} of {m} models stopped at max_epochs={o.max_epochs} before "

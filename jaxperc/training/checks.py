@@ -3,6 +3,7 @@
 Traced code never checks anything; everything here runs on the host, before jit.
 """
 
+import warnings
 from collections.abc import Iterable
 from typing import Any
 
@@ -54,11 +55,17 @@ def _check_x(x, dtype):
         raise JaxpercError(f"x must have shape [n, d] with n, d ≥ 1, got {x.shape}")
     if not np.issubdtype(x.dtype, np.number):
         raise JaxpercError(f"x must be numeric, got dtype {x.dtype}")
+    # a value too large for the dtype becomes inf here and is reported below in
+    # one line; numpy's own overflow warning would only come first
+    with np.errstate(over="ignore"), warnings.catch_warnings():
+        warnings.filterwarnings("ignore", "overflow encountered", RuntimeWarning)
+        if not sparse:
+            cast = x.astype(dtype)
+        else:
+            rows = from_scipy(x, dtype)
     if not sparse:
-        cast = x.astype(dtype)
         _finite("x", cast, x)
         return cast
-    rows = from_scipy(x, dtype)
     if not np.isfinite(rows.data).all():
         raw = np.asarray(x.tocsr().data)
         if np.isfinite(raw).all():

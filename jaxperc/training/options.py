@@ -59,3 +59,10 @@ class TrainOptions:
     compact: bool = True
     shard_rows: bool = False
     memory_budget: int | str | None = "auto"
+
+    @property
+    def has_stopping_rule(self) -> bool:
+        """Whether a model may stop before max_epochs (tol, gtol, or the step
+        activation's zero errors). Without one, max_epochs is the plan, not a
+        failure to converge."""
+        return self.tol > 0 or self.gtol > 0 or self.activation == "step"

@@ -63,7 +63,12 @@ def test_models_are_ranked_by_the_metric_and_cut_at_top(validated):
 
 
 def test_unconverged_models_are_marked(validated):
-    text = format_summary(validated)
+    """tol = 0 here, so max_epochs is the plan; with a stopping rule set it is not."""
+    assert validated["fixed_epochs"]
+    planned = format_summary(validated)
+    assert "!" not in " ".join(" ".join(r) for r in _table_rows(planned, 4))
+    assert "stops: max_epochs 4" in planned and "max_epochs 4 !" not in planned
+    text = format_summary({**validated, "fixed_epochs": False})
     rows = _table_rows(text, 4)
     n_max = sum(m["stop_reason"] == "max_epochs" for m in validated["models"])
     assert sum(r[-2:] == ["max_epochs", "!"] for r in rows) == n_max == 4
