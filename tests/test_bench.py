@@ -163,6 +163,26 @@ def test_user_level_task_answers_like_sklearn():
     assert rows["jaxperc"]["seconds"] > 0 and rows["speedup"] > 0
 
 
+def test_nested_task_uses_the_same_folds_for_both_contenders():
+    pytest.importorskip("sklearn")
+    from scripts.bench import userlevel
+
+    data = userlevel.prepare_nested(quick=True)
+    splits = userlevel._outer_inner_splits(data["columns"])
+    n = data["x"].shape[0]
+    assert len(splits) == userlevel.FOLDS
+    tests = np.concatenate([test for _, test, _ in splits])
+    assert np.array_equal(np.sort(tests), np.arange(n))  # outer tests partition rows
+    for train, test, inner in splits:
+        assert np.intersect1d(train, test).size == 0
+        assert len(inner) == userlevel.FOLDS
+        held = np.concatenate([val for _, val in inner])
+        assert np.array_equal(np.sort(held), np.arange(len(train)))
+    rows = userlevel.warm("nested_cv", 1, quick=True)
+    assert 0.5 <= rows["jaxperc"]["accuracy"] <= 1.0
+    assert 0.5 <= rows["sklearn"]["accuracy"] <= 1.0
+
+
 def test_template_is_filled(quick_run):
     _, results = quick_run
     names = string.Template(report.TEMPLATE.read_text()).get_identifiers()

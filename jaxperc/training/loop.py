@@ -50,15 +50,18 @@ def _all_finite(tree) -> jax.Array:
     return functools.reduce(jnp.logical_and, leaves)
 
 
-def _update(spec, state, data, terms, step):
+def _update(spec, state, data, terms, step, moving):
     """Each model's optimizer step: params + α·schedule(step)·direction.
 
     Plain gradient descent is written out (direction −∂C/∂θ, no optimizer state):
-    the loop body then holds only the epoch's own arithmetic.
+    the loop body then holds only the epoch's own arithmetic. ``moving`` [M]: the
+    models whose step is kept (the others' is discarded by masking).
     """
     if spec.optimizer == "gd":
         direction, opt_state = jax.tree.map(jnp.negative, terms.grads), ()
     else:
+        if spec.optimizer == "lbfgs":
+            terms = terms._replace(grads=_where(moving, terms.grads, _zeros(terms)))
         direction, opt_state = _optimizer_direction(spec, state, data, terms)
     factor = jnp.ones_like(state.l2)
     if spec.optim.uses_learning_rate:
@@ -76,6 +79,16 @@ def _update(spec, state, data, terms, step):
         direction,
     )
     return params, opt_state
+
+
+def _zeros(terms):
+    """Zero gradients: a model at rest, whose L-BFGS line search then ends at once.
+
+    Under ``vmap`` every model's line search runs as long as the slowest one; a
+    stopped model sits near its optimum, where a float32 line search tends to use
+    all its steps, and would hold the running models back on every epoch.
+    """
+    return jax.tree.map(jnp.zeros_like, terms.grads)
 
 
 def _optimizer_direction(spec, state, data, terms):
@@ -138,7 +151,7 @@ def _minibatch_epoch(spec, state, data, order):
         )
         t = objective_terms(spec, st.params, part, st)
         step_count = st.step + st.epochs * n_batches + j
-        params, opt_state = _update(spec, st, part, t, step_count)
+        params, opt_state = _update(spec, st, part, t, step_count, active)
         # only what a step changes is masked: few small ops per step
         moved = _where(active, (params, opt_state), (st.params, st.opt_state))
         st = st._replace(params=moved[0], opt_state=moved[1])
@@ -186,11 +199,14 @@ def epoch(spec: Spec, state: State, data: Data, order):
     active = state.stop == RUNNING
     if spec.batch_size is None:  # full batch: check at θ, then step
         terms = objective_terms(spec, state.params, data, state)
-        params, opt_state = _update(spec, state, data, terms, state.step + state.epochs)
+        reason, stall = _rules(spec, state, terms)
+        steps = reason == RUNNING
+        step = state.step + state.epochs
+        params, opt_state = _update(spec, state, data, terms, step, active & steps)
     else:  # mini-batch: the checks read the epoch's mean cost, after its steps
         params, opt_state, terms = _minibatch_epoch(spec, state, data, order)
-    reason, stall = _rules(spec, state, terms)
-    steps = reason == RUNNING if spec.batch_size is None else reason != DIVERGED
+        reason, stall = _rules(spec, state, terms)
+        steps = reason != DIVERGED
     new_finite = _all_finite(params)
     accept = active & steps & new_finite
     reason = jnp.where(active & steps & ~new_finite, DIVERGED, reason)

@@ -226,6 +226,10 @@ def _compiled_init(spec: Spec, n_features: int, init: str, scale: float, dtype):
             if models.opt_state is None
             else models.opt_state
         )
-        return _state(models, params, opt_state, padding, jnp)
+        state = _state(models, params, opt_state, padding, jnp)
+        # a weakly typed leaf (optax's line-search info starts as a Python
+        # scalar) would make the chunk's second call, fed the state the first
+        # one returned, compile the whole chunk again
+        return jax.tree.map(lambda a: jax.lax.convert_element_type(a, a.dtype), state)
 
     return jax.jit(setup, compiler_options=RUN_ONCE)

@@ -7,17 +7,32 @@ imports and data loading) and warm (median of later calls in this process).
 
 - ``fit``: one model on breast cancer (standardised) to LogisticRegression's
   training cost. LogisticRegression(C) minimises ½‖w‖² + C·Σ log-loss, which is
-  jaxperc's mean bce + (l2/2)‖w‖² with l2 = 1/(C·n); jaxperc runs L-BFGS.
+  jaxperc's mean bce + (l2/2)‖w‖² with l2 = 1/(C·n); jaxperc runs L-BFGS and
+  stops, as LogisticRegression's lbfgs does, on the gradient: ``gtol=1e-4`` on
+  its 2-norm (scikit-learn's ``tol=1e-4`` bounds the largest entry, a looser test).
 - ``grid_cv``: 16 values of C × 5-fold cross-validation: jaxperc in ONE
   ``train_many`` call (``make_grid`` over l2 and fold, the folds as weight
   columns from ``kfold_weights``), scoring the held-out rows; scikit-learn
   ``GridSearchCV(LogisticRegression(), {"C": ...}, cv=the same folds,
-  n_jobs=-1, refit=False)`` (jaxperc refits nothing either).
+  n_jobs=-1, refit=False)`` (jaxperc refits nothing either). jaxperc runs a
+  first-order method, :data:`FIRST_ORDER`: Nesterov momentum 0.9, learning rate
+  0.5, 100 epochs, no early stop. Under ``vmap`` every model pays for the slowest
+  one's L-BFGS line search, while 100 cheap epochs reach LogisticRegression's
+  held-out accuracy (the task's answer; the slowest-converging models, C ≥ 100,
+  are not at their optimum).
+- ``nested_cv``: the same 16 values × 5 inner × 5 outer folds: jaxperc's
+  ``nested_cv`` (one ``train_models`` call of 16 × 5 × 6 models, the same
+  :data:`FIRST_ORDER` method); scikit-learn ``GridSearchCV(LogisticRegression(),
+  cv=inner folds, n_jobs=-1)`` fitted and scored per outer fold, the loop of
+  ``cross_val_score``, on the same outer and inner folds. The grid is over
+  l2 = 1/(C·n_outer) with n_outer the rows of an outer training part, so an inner
+  fit (with 4/5 of those rows) has an effective C of 0.8 C: ``nested_cv`` sweeps
+  one l2 per setting, not one per fold size.
 - ``ovr_digits``: one-vs-rest on digits (1797 × 64, 10 classes), 75/25 split:
-  jaxperc one ``train_many`` with a target column per class; scikit-learn
-  ``OneVsRestClassifier(LogisticRegression())``.
+  jaxperc one ``train_many`` with a target column per class (L-BFGS, ``gtol`` as
+  in ``fit``); scikit-learn ``OneVsRestClassifier(LogisticRegression())``.
 
-Nested cross-validation is meant to become one more entry of :data:`TASKS`.
+Data are standardised once, on all rows, for both contenders alike.
 """
 
 from __future__ import annotations
@@ -32,6 +47,8 @@ import numpy as np
 
 import jaxperc as jp
 import jaxperc.data
+from jaxperc.experiment.nested import REFIT, nested_columns
+from jaxperc.training import TrainOptions
 
 from .coldstart import ROOT, child_env
 from .timing import timed
@@ -40,14 +57,30 @@ from .workloads import breast_cancer
 C = 1.0
 GRID_C = np.logspace(-3, 3, 16)
 FOLDS = 5
-LBFGS = dict(loss="bce", optimizer="lbfgs")
+# LogisticRegression's lbfgs stops at max |gradient| ≤ tol = 1e-4 (of the same
+# mean-scaled objective); a relative cost change of 1e-7 is below float32's
+# resolution, so tol is off and gtol plays that part
+LBFGS = dict(loss="bce", optimizer="lbfgs", tol=0.0, gtol=1e-4)
+FIRST_ORDER = dict(
+    loss="bce", optimizer="nesterov", learning_rate=0.5, max_epochs=100, tol=0.0
+)
 
 
 def _sizes(quick: bool) -> dict:
     """At --quick sizes: two values of C and few iterations (a smoke test)."""
     if quick:
-        return {"grid_C": np.array([0.1, 10.0]), "max_epochs": 20, "sk_iter": 20}
-    return {"grid_C": GRID_C, "max_epochs": 1000, "sk_iter": 1000}
+        return {
+            "grid_C": np.array([0.1, 10.0]),
+            "max_epochs": 20,
+            "first_order_epochs": 20,
+            "sk_iter": 20,
+        }
+    return {
+        "grid_C": GRID_C,
+        "max_epochs": 1000,
+        "first_order_epochs": FIRST_ORDER["max_epochs"],
+        "sk_iter": 1000,
+    }
 
 
 def _quiet_sklearn():
@@ -104,7 +137,8 @@ def jaxperc_grid(d: dict) -> dict:
     grid = jp.make_grid(l2=1.0 / cs, fold=range(FOLDS))
     kw = grid.kwargs  # l2 = 1/(C·n_train) of each model's own fold
     kw["l2"] = grid.labels["l2"] / folds.sum(axis=1)[grid.labels["fold"]]
-    r = jp.train_many(x, y, weights=folds.T, max_epochs=d["max_epochs"], **kw, **LBFGS)
+    options = {**FIRST_ORDER, "max_epochs": d["first_order_epochs"]}
+    r = jp.train_many(x, y, weights=folds.T, **kw, **options)
     w, b = np.asarray(r.params.w), np.asarray(r.params.b)
     right = ((x @ w.T + b) > 0) == (y[:, None] > 0.5)  # [n, M]
     held = 1.0 - folds[grid.labels["fold"]].T
@@ -129,6 +163,66 @@ def sklearn_grid(d: dict) -> dict:
     acc = search.cv_results_["mean_test_score"]
     best = int(np.argmax(acc))
     return {"accuracy": float(acc[best]), "best_C": float(d["grid_C"][best])}
+
+
+# ------------------------------------------------------------------ nested_cv
+
+
+def prepare_nested(quick: bool = False) -> dict:
+    x, y = breast_cancer()
+    cols = nested_columns(y.astype(int), FOLDS, FOLDS, seed=0)
+    return {"x": x, "y": y, "columns": cols, **_sizes(quick)}
+
+
+def jaxperc_nested(d: dict) -> dict:
+    options = {**FIRST_ORDER, "max_epochs": d["first_order_epochs"]}
+    n_outer = round(d["x"].shape[0] * (FOLDS - 1) / FOLDS)
+    lr = options.pop("learning_rate")
+    r = jp.nested_cv(
+        d["x"],
+        d["y"],
+        {"l2": 1.0 / (d["grid_C"] * n_outer)},
+        TrainOptions(**options),
+        outer=FOLDS,
+        inner=FOLDS,
+        seed=0,
+        standardize=False,
+        defaults={"learning_rate": lr},
+    )
+    return {"accuracy": float(r.estimate.mean)}
+
+
+def _outer_inner_splits(columns):
+    """Per outer fold: (train rows, test rows, inner splits in train-row indices)."""
+    w, outer_of, inner_of = columns.roles.weights, columns.outer_of, columns.inner_of
+    out = []
+    for o in range(int(outer_of.max()) + 1):
+        refit = np.flatnonzero((outer_of == o) & (inner_of == REFIT))[0]
+        train = np.flatnonzero(w[:, refit] > 0)
+        inner = [
+            (np.flatnonzero(w[train, f] > 0), np.flatnonzero(w[train, f] == 0))
+            for f in np.flatnonzero((outer_of == o) & (inner_of != REFIT))
+        ]
+        out.append((train, np.flatnonzero(columns.roles.test[:, refit]), inner))
+    return out
+
+
+def sklearn_nested(d: dict) -> dict:
+    from sklearn.linear_model import LogisticRegression
+    from sklearn.model_selection import GridSearchCV
+
+    _quiet_sklearn()
+    x, y = d["x"], d["y"].astype(int)
+    scores = []
+    for train, test, inner in _outer_inner_splits(d["columns"]):
+        search = GridSearchCV(
+            LogisticRegression(max_iter=d["sk_iter"]),
+            {"C": d["grid_C"]},
+            cv=inner,
+            n_jobs=-1,
+        ).fit(x[train], y[train])
+        scores.append(search.score(x[test], y[test]))
+    return {"accuracy": float(np.mean(scores))}
 
 
 # ----------------------------------------------------------------- ovr_digits
@@ -175,6 +269,7 @@ def sklearn_ovr(d: dict) -> dict:
 TASKS = {
     "fit": (prepare_fit, jaxperc_fit, sklearn_fit),
     "grid_cv": (prepare_grid, jaxperc_grid, sklearn_grid),
+    "nested_cv": (prepare_nested, jaxperc_nested, sklearn_nested),
     "ovr_digits": (prepare_digits, jaxperc_ovr, sklearn_ovr),
 }
 CONTENDERS = ("jaxperc", "sklearn")

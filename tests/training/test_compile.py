@@ -133,3 +133,25 @@ def test_block_rows_follow_the_cache_size():
     rows = default_block_rows(10**7, 64, jax.devices("cpu")[0])
     assert rows * 64 <= max(values, 256 * 64)
     assert default_block_rows(100, 64, jax.devices("cpu")[0]) is None  # small n
+
+
+def test_lbfgs_compiles_its_chunk_once_across_chunks():
+    x, y = data(d=6)  # a shape no other test compiles
+    kw = dict(loss="bce", optimizer="lbfgs", l2=1e-2, max_epochs=80, tol=0)
+    with counting_compiles() as seen:
+        r = jp.train(x, y, **kw)
+    assert int(r.epochs) == 80  # chunks of 32 and 48 epochs: the chunk ran twice
+    assert len(seen) == 2  # the set-up and the chunk (its state has no weak types)
+
+
+def test_lbfgs_models_that_stop_early_keep_their_own_result():
+    x, y = data(d=4)
+    l2 = np.array([1e-1, 1e-3, 1e-2], np.float32)  # they stop at different epochs
+    kw = dict(loss="bce", optimizer="lbfgs", tol=0, gtol=1e-4, max_epochs=200)
+    many = jp.train_many(x, y, l2=l2, **kw)
+    assert len(set(many.epochs.tolist())) > 1
+    for m, value in enumerate(l2):
+        alone = jp.train(x, y, l2=float(value), **kw)
+        assert int(alone.epochs) == many.epochs[m]
+        # float32: the batched program may round differently from the single one
+        np.testing.assert_allclose(many.params.w[m], alone.params.w, rtol=1e-5)
