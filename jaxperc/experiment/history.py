@@ -86,6 +86,7 @@ def _write_part(path: Path, table) -> None:
             table,
             f,
             compression="zstd",
+            compression_level=1,  # fastest: written while the run goes, same size here
             use_dictionary=["model"],
             column_encoding=encodings,
             write_statistics=["model", "epoch"],
