@@ -7,6 +7,8 @@ the rest move to a smaller compiled batch (sizes are powers of two, so there are
 recompiles), because frozen models would still cost compute under ``vmap``.
 """
 
+import os
+import sys
 import warnings
 from collections.abc import Callable
 from typing import Any
@@ -311,7 +313,19 @@ def warn_unconverged(result: TrainResult, o: TrainOptions) -> None:
             "converging (raise max_epochs or loosen tol)"
         )
     if parts:
-        warnings.warn("; ".join(parts), NotConvergedWarning, stacklevel=3)
+        warnings.warn("; ".join(parts), NotConvergedWarning, stacklevel=_outside())
+
+
+def _outside() -> int:
+    """The stack level of the first caller outside the jaxperc package: the warning
+    points at the user's line, whichever public function they called."""
+    package = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
+    frame, level = sys._getframe(1), 1
+    while frame is not None and os.path.abspath(frame.f_code.co_filename).startswith(
+        package + os.sep
+    ):
+        frame, level = frame.f_back, level + 1
+    return level
 
 
 def _run_passes(
