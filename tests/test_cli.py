@@ -368,9 +368,17 @@ def test_mismatched_checkpoint_is_refused(tmp_path, capsys):
         problem.options,
         callback=lambda p: states.append(p.checkpoint()),
     )
-    jaxperc.save_run_state(run_dir / "checkpoint.npz", states[0])
     (run_dir / "params.npz").unlink()
+    # another run's checkpoint (not this folder's run_id) is refused by its id …
+    jaxperc.save_run_state(run_dir / "checkpoint.npz", states[0])
     capsys.readouterr()
+    assert main(["run", "--resume", str(run_dir), "--quiet"]) == 2
+    err = capsys.readouterr().err
+    assert "checkpoint.npz: belongs to another run" in err
+    assert len(err.strip().splitlines()) == 1
+    # … and one carrying this folder's id but the wrong shapes by the engine
+    tagged = states[0]._replace(tag=info["run_id"])
+    jaxperc.save_run_state(run_dir / "checkpoint.npz", tagged)
     assert main(["run", "--resume", str(run_dir), "--quiet"]) == 2
     err = capsys.readouterr().err
     assert "checkpoint does not match" in err and len(err.strip().splitlines()) == 1

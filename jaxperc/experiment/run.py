@@ -8,6 +8,7 @@ history between compiled chunks, and writes the run folder
 
 import threading
 import time
+import uuid
 import warnings
 from collections.abc import Callable
 from pathlib import Path
@@ -41,9 +42,10 @@ class _Checkpointer:
     """The train_many callback: progress, checkpoints, and a clean stop on request."""
 
     def __init__(
-        self, path: Path, every: float, progress, stop: threading.Event, writer
+        self, path: Path, every: float, progress, stop: threading.Event, writer, tag
     ):
         self.path, self.every, self.progress, self.stop = path, every, progress, stop
+        self.tag = tag  # the run folder's id, stored in every checkpoint
         self.writer = writer  # a history.HistoryWriter: the new epochs each chunk
         self.last = None  # time of the last save
         self.saved = False
@@ -60,7 +62,7 @@ class _Checkpointer:
             self.writer.append(p.epoch, p.history_since)
         if save:
             self.writer.flush()  # the history on disk reaches the checkpoint's epoch
-            training.save_run_state(self.path, p.checkpoint())
+            training.save_run_state(self.path, p.checkpoint()._replace(tag=self.tag))
             self.last, self.saved = now, True
         if self.progress is not None:
             self.progress(p)
@@ -108,6 +110,7 @@ def run_experiment(
         progress,
         stop or threading.Event(),
         writer,
+        folder.run_id,
     )
     result = _train(config, problem, folder, writer, callback)
     summary = _finish(config, problem, folder.path, writer, result)
@@ -118,6 +121,7 @@ class _Folder(NamedTuple):
     """The run folder a run writes to, and how it came to be."""
 
     path: Path
+    run_id: str  # stored in run.json and in every checkpoint of this folder
     state: training.RunState | None  # the checkpoint to resume from
     made: list[Path]  # folders this run created (removed on a user error)
     before: dict[str, Any] | None  # a resumed run's run.json as it was
@@ -133,16 +137,21 @@ def _open_folder(config, problem, out_dir, resume: bool, command) -> _Folder:
         state, before = _resumable(run_dir, prints)
         rundir.remove_temporaries(run_dir)
         rundir.update_run_json(run_dir, status="running", resumed=rundir.now())
-        return _Folder(run_dir, state, [], before)
+        return _Folder(run_dir, before.get("run_id", ""), state, [], before)
     run_dir, made = rundir.claim_run_dir(out_dir)
     try:
         rundir.write_text(run_dir / rundir.CONFIG, rundir.config_text(config))
-        info = {**rundir.run_info(command or []), "fingerprint": prints}
+        run_id = uuid.uuid4().hex
+        info = {
+            **rundir.run_info(command or []),
+            "fingerprint": prints,
+            "run_id": run_id,
+        }
         rundir.write_json(run_dir / rundir.RUN, info)
     except BaseException:
         rundir.remove_run_dir(run_dir, made)
         raise
-    return _Folder(run_dir, None, made, None)
+    return _Folder(run_dir, run_id, None, made, None)
 
 
 def _train(config, problem, folder: _Folder, writer, callback) -> training.TrainResult:
@@ -240,6 +249,12 @@ def _resumable(run_dir: Path, prints: dict[str, str]):
     state = None
     if (run_dir / rundir.CHECKPOINT).exists():
         state = training.load_run_state(run_dir / rundir.CHECKPOINT)
+        if info.get("run_id") and state.tag != info["run_id"]:
+            raise CheckpointError(
+                f"{run_dir / rundir.CHECKPOINT}: belongs to another run (its id is "
+                f"not this folder's run.json run_id); start the run again with "
+                f"jaxperc run {run_dir / rundir.CONFIG}"
+            )
     return state, info
 
 

@@ -30,6 +30,7 @@ class RunState(NamedTuple):
     chunk: int  # chunks run so far (sets the next chunk's length)
     cost_history: np.ndarray  # [M, epoch]
     accuracy_history: np.ndarray  # [M, epoch] or [M, 0]
+    tag: str = ""  # whose checkpoint this is (e.g. a run folder's id), "" for none
 
 
 _UMASK_LOCK = threading.Lock()
@@ -92,6 +93,7 @@ def save_run_state(path: str | os.PathLike, state: RunState) -> None:
         chunk=np.int64(state.chunk),
         cost_history=state.cost_history,
         accuracy_history=state.accuracy_history,
+        tag=np.str_(state.tag),
     )
     atomic_write(path, lambda f: np.savez(f, **arrays))
 
@@ -116,6 +118,7 @@ def load_run_state(path: str | os.PathLike) -> RunState:
                 chunk=_scalar(z["chunk"]),
                 cost_history=z["cost_history"],
                 accuracy_history=z["accuracy_history"],
+                tag=str(z["tag"]) if "tag" in files else "",
             )
     except CheckpointError:
         raise
