@@ -169,7 +169,7 @@ def padded(x, targets, weights, n_pad: int, d_pad: int):
 
 def host_run(result):
     """A TrainResult on the host, without its histories: what partial_fit resumes."""
-    result = jax.tree.map(np.asarray, result)
+    result = jax.tree.map(np.asarray, jax.device_get(result))  # one transfer
     m = result.params.w.shape[0]
     return result._replace(cost_history=np.zeros((m, 0)), accuracy_history=None)
 

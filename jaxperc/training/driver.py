@@ -274,7 +274,7 @@ def _result(spec, data, full, m, epoch, parts, final) -> TrainResult:
         cost, acc = fetch(*compiled_evaluate(spec)(full.params, data, full))
         final_cost = np.where(final.known, final_cost, cost)
         final_accuracy = np.where(final.known, final_accuracy, acc)
-    stop, epochs = fetch(full.stop, full.epochs)
+    stop, epochs, step = fetch(full.stop, full.epochs, full.step)
     cost, acc = _histories(m, epoch, parts, spec.record_accuracy)
     dtype = np.dtype(full.prev_cost.dtype)
     params, opt_state = full.params, full.opt_state
@@ -282,7 +282,7 @@ def _result(spec, data, full, m, epoch, parts, final) -> TrainResult:
         params, opt_state = jax.tree.map(
             lambda a: jnp.asarray(to_host(a)), (params, opt_state)
         )
-    steps = to_host(full.step) + epochs * spec.steps_per_epoch(data.x.shape[0])
+    steps = step + epochs * spec.steps_per_epoch(data.x.shape[0])
     return TrainResult(
         params=params,
         cost=final_cost,

@@ -229,9 +229,4 @@ def default_history_len(max_epochs, batch_size, n, m) -> int:
 def device_data(x, targets, weight_table) -> Data:
     """The shared data on the default device (device_put: no compile for a copy)."""
     weight_sums = None if weight_table is None else weight_table.sum(axis=0)
-    return Data(
-        jax.device_put(x),
-        jax.device_put(targets),
-        None if weight_table is None else jax.device_put(weight_table),
-        None if weight_sums is None else jax.device_put(weight_sums),
-    )
+    return jax.device_put(Data(x, targets, weight_table, weight_sums))  # one batch
