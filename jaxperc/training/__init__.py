@@ -12,6 +12,7 @@ or the data layer. Files are named by the side of ``jit`` they live on:
   (one epoch, the stopping rules, a chunk of epochs, the final evaluation);
 - host side, between chunks: ``driver`` (chunks, compaction, checkpoints),
   ``minibatch_orders`` (the rows of each mini-batch);
+- after training: ``convergence`` (the one not-converged warning);
 - around them: ``optim``, ``grid``, ``checkpoint``, ``sharding``, ``distributed``,
   ``cache``.
 """

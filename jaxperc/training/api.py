@@ -7,9 +7,6 @@ the rest move to a smaller compiled batch (sizes are powers of two, so there are
 recompiles), because frozen models would still cost compute under ``vmap``.
 """
 
-import os
-import sys
-import warnings
 from collections.abc import Callable
 from typing import Any
 
@@ -17,7 +14,7 @@ import jax
 import numpy as np
 
 from jaxperc.core.model import Params
-from jaxperc.errors import JaxpercError, NotConvergedWarning
+from jaxperc.errors import JaxpercError
 from jaxperc.training.checkpoint import RunState
 from jaxperc.training.checks import (
     check_data,
@@ -26,6 +23,7 @@ from jaxperc.training.checks import (
     check_sparse_and_holdout,
     check_standardizers,
 )
+from jaxperc.training.convergence import warn_unconverged
 from jaxperc.training.driver import Progress, TrainResult, run_chunks
 from jaxperc.training.optim import make_optimizer, make_schedule
 from jaxperc.training.options import PerModel, TrainOptions
@@ -290,42 +288,6 @@ def train_models(
     )
     warn_unconverged(result, o)
     return result
-
-
-def warn_unconverged(result: TrainResult, o: TrainOptions) -> None:
-    """One :class:`NotConvergedWarning` line when models diverged or ran out of epochs.
-
-    Running out of epochs counts only when a stopping rule could have fired
-    (tol or gtol > 0, or the step activation's zero errors): with ``tol=0`` and
-    ``gtol=0`` a fixed number of epochs is what was asked for.
-    """
-    m = len(result.stop_reason)
-    parts = []
-    n_div = int(np.sum(result.diverged))
-    if n_div:
-        parts.append(f"{n_div} of {m} models diverged (lower learning_rate)")
-    n_max = (
-        int(np.sum(result.stop_reason == "max_epochs")) if o.has_stopping_rule else 0
-    )
-    if n_max:
-        parts.append(
-            f"{n_max} of {m} models stopped at max_epochs={o.max_epochs} before "
-            "converging (raise max_epochs or loosen tol)"
-        )
-    if parts:
-        warnings.warn("; ".join(parts), NotConvergedWarning, stacklevel=_outside())
-
-
-def _outside() -> int:
-    """The stack level of the first caller outside the jaxperc package: the warning
-    points at the user's line, whichever public function they called."""
-    package = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
-    frame, level = sys._getframe(1), 1
-    while frame is not None and os.path.abspath(frame.f_code.co_filename).startswith(
-        package + os.sep
-    ):
-        frame, level = frame.f_back, level + 1
-    return level
 
 
 def _run_passes(
