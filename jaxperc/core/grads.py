@@ -33,7 +33,8 @@ def delta(
     act = get_activation(activation)
     loss_fn = get_loss(loss, activation)
     z = pre_activation(params, x)  # zᵢ = xᵢ·w + b
-    dl_dz = loss_fn.derivative_z(z, y, act)  # ∂lᵢ/∂ŷᵢ · ∂ŷᵢ/∂zᵢ
+    y_hat, slope = act.with_derivative(z)  # ŷᵢ and ∂ŷᵢ/∂zᵢ
+    dl_dz = loss_fn.derivative_z(z, y_hat, slope, y)  # ∂lᵢ/∂ŷᵢ · ∂ŷᵢ/∂zᵢ
     return sample_coefficients(weights, x.shape[0], z.dtype) * dl_dz  # · ∂C/∂lᵢ
 
 

@@ -49,7 +49,7 @@ class Loss(NamedTuple):
 
     name: str
     per_sample: Callable[[jax.Array, jax.Array, jax.Array], jax.Array]
-    # ∂lᵢ/∂zᵢ given z, y and the activation's (fn, derivative)
+    # ∂lᵢ/∂zᵢ given (z, ŷ, ∂ŷ/∂z, y): the activation's values are computed once
     derivative_z: Callable[..., jax.Array]
 
 
@@ -57,17 +57,18 @@ def _mse_per_sample(z, y_hat, y):
     return mse(y_hat, y)
 
 
-def _mse_derivative_z(z, y, activation):
+def _mse_derivative_z(z, y_hat, slope, y):
     # ∂l/∂z = ∂l/∂ŷ · ∂ŷ/∂z
-    return mse_derivative(activation.fn(z), y) * activation.derivative(z)
+    return mse_derivative(y_hat, y) * slope
 
 
 def _bce_per_sample(z, y_hat, y):
     return bce_from_logits(z, y)
 
 
-def _bce_derivative_z(z, y, activation):
-    return bce_derivative_z(z, y)
+def _bce_derivative_z(z, y_hat, slope, y):
+    # bce_derivative_z(z, y) with the σ(z) already at hand (bce implies sigmoid)
+    return y_hat - y
 
 
 LOSSES: dict[str, Loss] = {

@@ -217,3 +217,35 @@ def test_derivatives_match_jax_grad_where_it_is_accurate(name):
         z = np.linspace(-3, 3, 61)
         auto = np.asarray(jax.vmap(jax.grad(act.fn))(z))
         np.testing.assert_allclose(act.derivative(z), auto, rtol=1e-13)
+
+
+def _exact_sigmoid(z: float) -> float:
+    """σ(z) to 50 digits (decimal), as a float."""
+    ctx = decimal.Context(prec=50)
+    return float(1 / (1 + ctx.exp(-ctx.create_decimal_from_float(z))))
+
+
+def test_sigmoid_with_derivative_is_exact_in_float64():
+    """The one-exponential pair: both values ≤ 1e-12 relative to 50 digits."""
+    with jax.enable_x64(True):
+        value, slope = jax.jit(activations.sigmoid_with_derivative)(np.array(SATURATED))
+        want_value = np.array([_exact_sigmoid(v) for v in SATURATED])
+        want_slope = np.array([_exact_derivative("sigmoid", v) for v in SATURATED])
+        np.testing.assert_allclose(np.asarray(value), want_value, rtol=1e-12, atol=0)
+        np.testing.assert_allclose(np.asarray(slope), want_slope, rtol=1e-12, atol=0)
+
+
+@pytest.mark.parametrize("name", sorted(activations.ACTIVATIONS))
+@pytest.mark.parametrize("dtype", [jnp.float32, jnp.float64])
+def test_with_derivative_equals_the_two_functions_apart(name, dtype):
+    """(fn, derivative) together = apart, to 4 ulps, saturated z included."""
+    with jax.enable_x64(True):
+        act = activations.ACTIVATIONS[name]
+        z = jnp.asarray(Z_GRID, dtype)
+        value, slope = act.with_derivative(z)
+        assert value.dtype == slope.dtype == dtype
+        tol = dict(rtol=4 * float(jnp.finfo(dtype).eps), atol=0)
+        np.testing.assert_allclose(np.asarray(value), np.asarray(act.fn(z)), **tol)
+        np.testing.assert_allclose(
+            np.asarray(slope), np.asarray(act.derivative(z)), **tol
+        )
