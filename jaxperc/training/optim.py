@@ -12,6 +12,7 @@ Float keyword arguments (``momentum``, ``b1``, ``weight_decay`` …) go through
 ``optax.inject_hyperparams`` so that they, too, can differ per model.
 """
 
+import functools
 import inspect
 from collections.abc import Callable
 from typing import Any, NamedTuple
@@ -56,6 +57,11 @@ _UNTYPED = {"momentum": float, "nesterov": bool}
 def _option_kinds(factory, fixed: tuple[str, ...]) -> dict[str, type]:
     """name → float, int or bool for each option of an optax factory a config may
     set, read from its signature (dtypes, masks and line searches are left out)."""
+    return dict(_signature_kinds(factory, fixed))  # a copy: callers may add to it
+
+
+@functools.cache  # reading a signature costs about 0.1 ms, on every fit
+def _signature_kinds(factory, fixed: tuple[str, ...]) -> tuple[tuple[str, type], ...]:
     kinds = {}
     for p in inspect.signature(factory).parameters.values():
         if p.name in fixed or p.kind in (p.VAR_POSITIONAL, p.VAR_KEYWORD):
@@ -70,7 +76,7 @@ def _option_kinds(factory, fixed: tuple[str, ...]) -> dict[str, type]:
             kinds[p.name] = float
         elif not text and p.name in _UNTYPED:
             kinds[p.name] = _UNTYPED[p.name]
-    return kinds
+    return tuple(kinds.items())
 
 
 def optimizer_options(name: str) -> dict[str, type]:

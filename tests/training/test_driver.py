@@ -24,6 +24,35 @@ def test_chunk_lengths_double_from_32_up_to_history_len():
     assert _first(10, 3) == [10, 10, 10]
 
 
+def test_chunk_lengths_without_growth_are_all_history_len():
+    chunks = driver._chunk_lengths(100, grow=False)
+    assert list(itertools.islice(chunks, 3)) == [100, 100, 100]
+
+
+@pytest.mark.parametrize(
+    ("m", "compact", "grows"), [(1, True, False), (4, False, False), (4, True, True)]
+)
+def test_chunks_grow_only_if_something_happens_between(monkeypatch, m, compact, grows):
+    """No callback and nothing to compact: full chunks, one host round trip each."""
+    x, y = _data()
+    lengths = []
+    real = driver.compiled_chunk
+
+    def counting(spec):
+        run = real(spec)
+
+        def wrapped(state, data, orders, n_epochs):
+            lengths.append(n_epochs)
+            return run(state, data, orders, n_epochs)
+
+        return wrapped
+
+    monkeypatch.setattr(driver, "compiled_chunk", counting)
+    kw = dict(max_epochs=300, tol=0, history_len=128, compact=compact)
+    training.train_many(x, y, seed=np.arange(m), **kw)
+    assert lengths == ([32, 64, 128, 128] if grows else [128, 128, 128])
+
+
 def _data(n=24, seed=0):
     rng = np.random.default_rng(seed)
     x = rng.normal(size=(n, 2)).astype(np.float32)
