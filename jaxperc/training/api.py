@@ -374,4 +374,4 @@ def train(
     )
     # the model axis is dropped on the host: slicing device arrays would compile
     first = jax.tree.map(lambda a: np.asarray(a)[0], many)
-    return first._replace(params=jax.tree.map(jax.device_put, first.params))
+    return first._replace(params=jax.device_put(first.params))  # one transfer

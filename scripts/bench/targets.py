@@ -20,7 +20,7 @@ SPEED = (
 )
 COMPILE = (("S1", 0.4), ("S3", 0.6))  # first train_many compile, fresh process
 WARM_FIRST_TRAIN_S = 0.15  # persistent cache warm: first jp.train after import
-GRID_SPEEDUP = 10.0  # user-level grid × 5-fold CV against GridSearchCV
+GRID_SPEEDUP = 10.0  # user-level grid and nested CV against scikit-learn
 GRID_ACCURACY_POINTS = 1.0
 
 
@@ -69,6 +69,21 @@ def speed_targets(results: dict) -> list[dict]:
     return out
 
 
+def _user_target(user: dict, task: str, what: str) -> dict:
+    """A user-level task ≥ GRID_SPEEDUP× faster than scikit-learn, warm, at equal
+    accuracy (faster at a different accuracy is not an answer)."""
+    g = (user or {}).get("tasks", {}).get(task, {}).get("warm", {})
+    speedup = g.get("speedup")
+    if speedup is not None and abs(g["accuracy_gap_points"]) > GRID_ACCURACY_POINTS:
+        speedup = 0.0
+    text = (
+        f"{what} ≥ {GRID_SPEEDUP:.0f}× faster than scikit-learn "
+        f"(accuracy within {GRID_ACCURACY_POINTS:.0f} point)"
+    )
+    shown = f"{speedup:.1f}×" if speedup is not None else ""
+    return _target(text, speedup, GRID_SPEEDUP, shown, at_most=False)
+
+
 def other_targets(results: dict, extras: dict, user: dict) -> list[dict]:
     out = []
     cold = extras.get("coldstart", {})
@@ -79,16 +94,8 @@ def other_targets(results: dict, extras: dict, user: dict) -> list[dict]:
     w = cold.get("warm_cache", {}).get("first_train_s")
     text = f"cache warm: first jp.train in a fresh process ≤ {WARM_FIRST_TRAIN_S} s"
     out.append(_target(text, w, WARM_FIRST_TRAIN_S, f"{w:.3f} s" if w else ""))
-    g = (user or {}).get("tasks", {}).get("grid_cv", {}).get("warm", {})
-    speedup = g.get("speedup")
-    if speedup is not None and abs(g["accuracy_gap_points"]) > GRID_ACCURACY_POINTS:
-        speedup = 0.0  # faster at a different accuracy is not an answer
-    text = (
-        f"grid × 5-fold CV ≥ {GRID_SPEEDUP:.0f}× faster than GridSearchCV "
-        f"(accuracy within {GRID_ACCURACY_POINTS:.0f} point)"
-    )
-    shown = f"{speedup:.1f}×" if speedup is not None else ""
-    out.append(_target(text, speedup, GRID_SPEEDUP, shown, at_most=False))
+    for task, what in (("grid_cv", "grid × 5-fold CV"), ("nested_cv", "nested CV")):
+        out.append(_user_target(user, task, what))
     loop, mine = per_epoch(results, "S2", "loop"), per_epoch(results, "S2", "jaxperc")
     r = loop / mine if loop and mine else None
     text = "S2 ≥ 5× faster than a Python loop of train()"
