@@ -75,8 +75,8 @@ def chunk_memory(m, n=8192, d=16, block_rows=None):
 def test_memory_grows_like_n_times_m_never_n_times_m_times_d():
     """Working memory from XLA's own analysis of the compiled chunk, float32."""
     n, d = 8192, 16
-    # one pass: about four [M, n] arrays live at once (z, ŷ, ∂ŷ/∂z, δ)
-    for block_rows, per_nm in ((None, 4.2), (512, 1.2)):
+    # one pass: three [M, n] arrays live at once (z, σ(−|z|), δ)
+    for block_rows, per_nm in ((None, 3.2), (512, 1.2)):
         small, large = (
             chunk_memory(64, n, d, block_rows),
             chunk_memory(128, n, d, block_rows),
