@@ -75,7 +75,7 @@ def main() -> None:
         f"{ds.n_features} features, {ds.n_classes} classes; "
         f"median of {args.repeats} fits"
     )
-    header = f"{'model':34} {'accuracy':>9} {'fit ms':>9} {'first fit ms':>13}"
+    header = f"{'model':38} {'accuracy':>9} {'fit ms':>9} {'first fit ms':>13}"
     print(header)
     print("-" * len(header))
     for name, estimator in models(args.seed).items():
@@ -84,7 +84,7 @@ def main() -> None:
         times = [timed_fit(pipe, x, y) for _ in range(args.repeats)]
         accuracy = pipe.score(x_test, y_test)
         print(
-            f"{name:34} {accuracy:9.4f} {1e3 * statistics.median(times):9.2f} "
+            f"{name:38} {accuracy:9.4f} {1e3 * statistics.median(times):9.2f} "
             f"{1e3 * first:13.1f}"
         )
     grid_searches(x, y, args.repeats)

@@ -284,7 +284,7 @@ def _result(spec, data, full, m, epoch, parts, final) -> TrainResult:
     cost, acc = _histories(m, epoch, parts, spec.record_accuracy)
     dtype = np.dtype(full.prev_cost.dtype)
     params, opt_state = full.params, full.opt_state
-    if not all(a.is_fully_addressable for a in jax.tree.leaves(full)):  # processes
+    if not all(getattr(a, "is_fully_addressable", True) for a in jax.tree.leaves(full)):
         params, opt_state = jax.tree.map(
             lambda a: jnp.asarray(to_host(a)), (params, opt_state)
         )

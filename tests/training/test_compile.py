@@ -60,7 +60,8 @@ def test_gd_state_carries_no_optimizer_state():
     setup = Setup(Spec(), data, d, "given", 0.01, np.float32, None, None)
     state = initial_state(setup, record)
     assert state.opt_state == ()
-    assert isinstance(state.params.w, jax.Array)
+    # assembled on the host, nothing compiled: the first chunk takes it as it is
+    assert all(isinstance(a, np.ndarray) for a in jax.tree.leaves(state))
 
 
 @pytest.mark.filterwarnings("ignore::jaxperc.errors.NotConvergedWarning")
