@@ -51,9 +51,16 @@ class Loss(NamedTuple):
     per_sample: Callable[[jax.Array, jax.Array, jax.Array], jax.Array]
     # ∂lᵢ/∂zᵢ given (z, ŷ, ∂ŷ/∂z, y): the activation's values are computed once
     derivative_z: Callable[..., jax.Array]
+    # lᵢ given (z, ŷ, ∂ŷ/∂z, y), the values the hand-derived gradient has at
+    # hand: the compiled loop's form (not differentiated, unlike per_sample)
+    from_values: Callable[..., jax.Array]
 
 
 def _mse_per_sample(z, y_hat, y):
+    return mse(y_hat, y)
+
+
+def _mse_from_values(z, y_hat, slope, y):
     return mse(y_hat, y)
 
 
@@ -66,14 +73,26 @@ def _bce_per_sample(z, y_hat, y):
     return bce_from_logits(z, y)
 
 
+def _bce_from_values(z, y_hat, slope, y):
+    """:func:`bce_from_logits` from σ's value and slope: one log, no exp.
+
+    With a = σ(−|z|) ≤ 1/2, softplus(z) = max(z, 0) − log(1 − a), and a is
+    slope / max(ŷ, 1 − ŷ) (the slope is a(1 − a); the larger of ŷ and 1 − ŷ is
+    1 − a): a quotient of two accurate values, so this stays within a few ulps
+    of :func:`bce_from_logits` at every z, saturated ones included.
+    """
+    a = slope / jnp.maximum(y_hat, 1.0 - y_hat)
+    return jnp.maximum(z, 0.0) - jnp.log1p(-a) - y * z
+
+
 def _bce_derivative_z(z, y_hat, slope, y):
     # bce_derivative_z(z, y) with the σ(z) already at hand (bce implies sigmoid)
     return y_hat - y
 
 
 LOSSES: dict[str, Loss] = {
-    "mse": Loss("mse", _mse_per_sample, _mse_derivative_z),
-    "bce": Loss("bce", _bce_per_sample, _bce_derivative_z),
+    "mse": Loss("mse", _mse_per_sample, _mse_derivative_z, _mse_from_values),
+    "bce": Loss("bce", _bce_per_sample, _bce_derivative_z, _bce_from_values),
 }
 
 

@@ -98,8 +98,12 @@ def batched_terms(
     def block_cost(p):
         z = _times_w(x, p.w) + p.b[:, None]  # zᵢ = xᵢ·w + b, [M, B]
         # the manual gradient takes ∂ŷ/∂z from the same pass (one exp for sigmoid)
-        y_hat, slope = act.with_derivative(z) if manual else (act.fn(z), None)
-        per_sample = loss.per_sample(z, y_hat, y)
+        if manual:
+            y_hat, slope = act.with_derivative(z)
+            per_sample = loss.from_values(z, y_hat, slope, y)
+        else:  # differentiated: the loss as jax.grad should see it
+            y_hat, slope = act.fn(z), None
+            per_sample = loss.per_sample(z, y_hat, y)
         # scale after the sum: a broadcast scale inside it costs an [M, B] array
         losses = weighted(per_sample)
         return jnp.sum(losses, axis=1) * scale[:, 0], (z, y_hat, slope, per_sample)
