@@ -235,8 +235,8 @@ def config_to_dict(config: Config) -> dict[str, dict[str, Any]]:
             value = getattr(getattr(config, name), f.name)
             if value is None:
                 continue
-            if f.name.endswith("_kwargs"):
-                value = dict(value)
+            if f.name.endswith("_kwargs") or f.name == "class_weight":
+                value = value if isinstance(value, str) else dict(value)
             elif isinstance(value, tuple):
                 value = list(value)
             table[f.name] = value

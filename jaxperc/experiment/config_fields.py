@@ -148,6 +148,8 @@ def read_section(where, raw: dict, section: str) -> dict[str, Any]:
         base, optional = type_of(section, key)
         if dotted == "output.history":
             out[key] = _history_policy(where, dotted, value)
+        elif dotted == "data.class_weight":
+            out[key] = _class_weight(where, dotted, value)
         elif base is dict:
             out[key] = _scalar_table(where, dotted, value)
         elif base is list:
@@ -178,6 +180,26 @@ def _history_policy(where, dotted, value) -> str | int:
         dotted,
         f'= {value!r} must be "all", "log" or an integer N ≥ 1 (every N-th epoch)',
     )
+
+
+def _class_weight(where, dotted, value) -> str | tuple[tuple[str, float], ...] | None:
+    """``data.class_weight``: "balanced" or a table {class name = weight ≥ 0}."""
+    if value is None or value == "balanced":
+        return value
+    if not isinstance(value, dict) or not value:
+        raise fail(
+            where,
+            dotted,
+            f'{shown(value)} must be "balanced" or a table of class weights, '
+            "e.g. { malignant = 2.0 }",
+        )
+    pairs = []
+    for name, weight in value.items():
+        weight = _typed(where, f"{dotted}.{name}", weight, float, False)
+        if weight < 0:
+            raise fail(where, f"{dotted}.{name}", f"{weight!r} must be ≥ 0")
+        pairs.append((name, weight))
+    return tuple(pairs)
 
 
 def _axis_values(where, dotted, value, integer: bool) -> tuple:

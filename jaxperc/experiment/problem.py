@@ -39,10 +39,19 @@ class Problem(NamedTuple):
     options: training.TrainOptions  # what they share
     nested: NestedColumns | None = None  # under sweep.outer_fold
 
+    fit_weights: np.ndarray | None = None  # weights × data.class_weight (or None)
+
     @property
     def weights(self) -> np.ndarray | None:
         """[n_train, F] fit weights (fold masks, bootstrap counts, validation split)."""
         return self.roles.weights
+
+    @property
+    def training_weights(self) -> np.ndarray | None:
+        """[n_train, F] the weights training sees: ``weights`` times each row's
+        class weight (``data.class_weight``); validation and test rows never
+        weigh anything but 1 in a metric."""
+        return self.weights if self.fit_weights is None else self.fit_weights
 
     def standardizer_of(self, model: int) -> jaxperc.data.Standardizer:
         """Maps raw rows to the coordinates of ``model``'s parameters."""
@@ -216,10 +225,55 @@ def prepare(config: Config) -> Problem:
             ds.x[train_idx], feature_names=ds.feature_names
         )
         x, inputs = std.apply(ds.x), roles.ModelInputs(std, None, None)
+    with blame(config, "data.class_weight"):
+        fit = class_weighted(d.class_weight, ds.classes, ds.y[train_idx], rows.weights)
     return Problem(
         ds, x, ds.targets(), train_idx, test_idx, positive, negative,
-        rows, inputs, grid, per_model, train_options(config), plan,
+        rows, inputs, grid, per_model, train_options(config), plan, fit,
     )  # fmt: skip
+
+
+def class_weighted(class_weight, classes, y_train, weights) -> np.ndarray | None:
+    """[n_train, F] fit weights times each row's class weight (None: no change).
+
+    ``"balanced"`` gives class k the weight n_f / (K · n_fk) in column f, n_f its
+    fitted weight and n_fk that of class k, so each fold or resample is balanced
+    on its own rows, as ``compute_class_weight`` would be on the rows it is
+    given. A table names classes (others weigh 1). Every target column (one-vs-
+    rest included) sees the same row weights.
+    """
+    if class_weight is None:
+        return None
+    base = np.ones((len(y_train), 1)) if weights is None else weights
+    k = len(classes)
+    if class_weight == "balanced":
+        onehot = (y_train[:, None] == np.arange(k)[None, :]).astype(float)  # [n, K]
+        per_class = onehot.T @ base  # [K, F] fitted weight of each class
+        total = base.sum(axis=0)  # [F]
+        if np.any((per_class == 0) & (total > 0)):
+            kf = np.argwhere((per_class == 0) & (total > 0))[0]
+            raise JaxpercError(
+                f"'balanced' needs fitted rows of every class; class "
+                f"{classes[kf[0]]!r} has none in weight column {kf[1]}"
+            )
+        table = np.where(
+            per_class > 0, total / (k * np.maximum(per_class, 1e-300)), 0.0
+        )
+        return base * table[y_train, :]
+    per_class = np.ones(k)
+    for name, weight in class_weight:
+        if name not in classes:
+            raise JaxpercError(
+                unknown_choice(
+                    "class",
+                    name,
+                    classes,
+                    subject=f"{name!r} is not a class of the data",
+                    listing="classes are",
+                )
+            )
+        per_class[classes.index(name)] = weight
+    return base * per_class[y_train][:, None]
 
 
 def _row_roles(config: Config, y_train):

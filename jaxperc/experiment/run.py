@@ -130,7 +130,8 @@ class _Folder(NamedTuple):
 def _open_folder(config, problem, out_dir, resume: bool, command) -> _Folder:
     """Claim a new run folder (config, run.json with fingerprints), or reopen one."""
     arrays = [problem.x, problem.targets, problem.train_idx, problem.test_idx]
-    arrays += [] if problem.weights is None else [problem.weights]
+    weights = problem.training_weights
+    arrays += [] if weights is None else [weights]
     prints = rundir.fingerprint(to_toml(config), arrays)
     if resume:
         run_dir = Path(out_dir)
@@ -172,7 +173,7 @@ def _train(config, problem, folder: _Folder, writer, callback) -> training.Train
                 problem.targets[rows],
                 problem.per_model,
                 problem.options,
-                weights=problem.weights,
+                weights=problem.training_weights,
                 standardizers=problem.inputs.tables,
                 callback=callback,
                 resume=folder.state,

@@ -52,6 +52,8 @@ class DataConfig:
     stratify: bool = True
     standardize: bool = True
     positive: str | None = None
+    # None, "balanced" or ((class name, weight), ...): multiplies the fit weights
+    class_weight: str | tuple[tuple[str, float], ...] | None = None
 
 
 @dataclass(frozen=True)
@@ -144,6 +146,7 @@ def type_of(section: str, key: str) -> tuple[type, bool]:
     """(base type, optional) of a key, read from the dataclass annotations."""
     special = {
         ("data", "features"): (list, True),
+        ("data", "class_weight"): (dict, True),
         ("train", "optimizer_kwargs"): (dict, False),
         ("train", "schedule_kwargs"): (dict, False),
     }
