@@ -310,6 +310,7 @@ class PerceptronClassifier(ClassifierMixin, BaseEstimator):
                 data_seed=data_seed,
                 target_index=np.arange(k) if k > 1 else None,
                 compact=k > 16,  # compaction pays off only for many models
+                final_metrics=False,  # never read here: a smaller program
                 init=init,
                 tol=tol,
                 patience=self.n_iter_no_change,

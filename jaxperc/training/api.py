@@ -81,6 +81,7 @@ def train_many(
     history_len: int | None = None,
     compact: bool = True,
     record_accuracy: bool = False,
+    final_metrics: bool = True,
     callback: Callable[[Progress], Any] | None = None,
     resume: RunState | None = None,
     mesh=None,
@@ -147,6 +148,10 @@ def train_many(
       history_len: epochs per compiled chunk at most (default min(max_epochs, 1024)).
       compact: move still-running models into smaller batches as others stop.
       record_accuracy: also keep the training accuracy of every epoch.
+      final_metrics: measure each model's cost and accuracy at its final params
+        (``TrainResult.cost`` and ``.accuracy``). False leaves them NaN and
+        compiles that pass out of the program (about 0.07 s less to compile on
+        a CPU): for callers that never read them, like the estimator.
       callback: called between chunks with a :class:`Progress`.
       resume: a :class:`~jaxperc.checkpoint.RunState` to continue from.
       mesh: a ``jax.sharding.Mesh`` (see :func:`jaxperc.sharding.model_mesh`) to
@@ -190,6 +195,7 @@ def train_many(
         init_scale=init_scale,
         dtype=dtype,
         record_accuracy=record_accuracy,
+        final_metrics=final_metrics,
         block_rows=block_rows,
         history_len=history_len,
         compact=compact,

@@ -276,7 +276,7 @@ def _checkpoint(m, full, bucket, slot_ids, epoch, n_chunks, parts) -> RunState:
 
 def _result(spec, data, full, m, epoch, parts, final) -> TrainResult:
     final_cost, final_accuracy = final.cost, final.accuracy
-    if not final.known.all():  # stopped before a resumed run's checkpoint
+    if spec.final_metrics and not final.known.all():  # stopped before a resume
         cost, acc = fetch(*compiled_evaluate(spec)(full.params, data, full))
         final_cost = np.where(final.known, final_cost, cost)
         final_accuracy = np.where(final.known, final_accuracy, acc)

@@ -269,7 +269,11 @@ def compiled_chunk(spec: Spec):
             cond, body, (jnp.int32(0), state, blank, acc_blank)
         )
         stopped = (start == RUNNING) & (state.stop != RUNNING)
-        final = _final_terms(spec, state, data, stopped)
+        if spec.final_metrics:
+            final = _final_terms(spec, state, data, stopped)
+        else:  # not asked for: no second pass in the program
+            nan = jnp.full(stopped.shape, jnp.nan, dtype)
+            final = nan, nan
         return state, costs, accs, i, final
 
     return jax.jit(run)

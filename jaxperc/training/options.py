@@ -54,6 +54,7 @@ class TrainOptions:
     init_scale: float = 0.01
     dtype: Any = None
     record_accuracy: bool = False
+    final_metrics: bool = True  # False: TrainResult.cost/.accuracy are NaN
     block_rows: int | str | None = "auto"
     history_len: int | None = None
     compact: bool = True

@@ -113,6 +113,7 @@ def make_spec(
         batch_size=o.batch_size,
         block_rows=block_rows,
         record_accuracy=o.record_accuracy,
+        final_metrics=o.final_metrics,
         history_len=o.history_len
         or default_history_len(o.max_epochs, o.batch_size, n, m),
         has_l2=has_l2,

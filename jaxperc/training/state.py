@@ -48,6 +48,7 @@ class Spec:
     block_rows: int | None = None  # full batch: rows per block (None: all at once)
     holdout: bool = False  # stop on each model's held-out weight column's cost
     record_accuracy: bool = False
+    final_metrics: bool = True  # measure cost and accuracy at the final params
     history_len: int = 256  # epochs a chunk can hold
     has_l2: bool = True  # False: no model has a penalty, its terms are left out
 

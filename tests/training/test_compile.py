@@ -87,6 +87,20 @@ def test_final_cost_is_measured_where_each_model_stopped():
         np.testing.assert_allclose(r.accuracy[m], acc, atol=1e-6)
 
 
+@pytest.mark.filterwarnings("ignore::jaxperc.errors.NotConvergedWarning")
+def test_final_metrics_off_trains_the_same_models_without_the_final_pass():
+    x, y = data(n=200)
+    kw = dict(seed=np.arange(4), learning_rate=[0.1, 1, 5, 20], tol=1e-4, patience=3)
+    kw.update(max_epochs=300, history_len=32)
+    on = jp.train_many(x, y, **kw)
+    off = jp.train_many(x, y, final_metrics=False, **kw)
+    np.testing.assert_array_equal(off.params.w, on.params.w)  # float32, exact
+    np.testing.assert_array_equal(off.epochs, on.epochs)
+    np.testing.assert_array_equal(off.cost_history, on.cost_history)
+    assert np.isnan(off.cost).all() and np.isnan(off.accuracy).all()
+    assert np.isfinite(on.cost).all()
+
+
 def test_resumed_run_reports_the_same_final_cost():
     x, y = data(n=150)
     kw = dict(
