@@ -78,8 +78,9 @@ def _chunk_lengths(history_len: int, grow: bool = True):
     """Chunk k runs min(32·2ᵏ, history_len) epochs: early progress, few host syncs.
 
     Without ``grow`` every chunk runs history_len epochs: when nothing happens
-    between chunks (no callback, no compaction), each one more is only a host
-    round trip (about 0.1 ms, a fifth of a small fit).
+    between chunks (no callback, and no compaction: one model, or no stopping
+    rule), each one more is only a host round trip (about 0.1 ms, a fifth of a
+    small fit).
     """
     length = min(32, history_len) if grow else history_len
     while True:
@@ -137,7 +138,8 @@ def run_chunks(
     """
     run = compiled_chunk(spec)
     n_dev = mesh_size(mesh)
-    between = callback is not None or (compact and m > n_dev)
+    # compaction pays once models stop at different epochs: only with a rule
+    between = callback is not None or (compact and m > n_dev and spec.stops_early)
     chunks = _chunk_lengths(spec.history_len, grow=between)
     parts: list[tuple[np.ndarray, int, np.ndarray, np.ndarray]] = []
     slot_ids = np.arange(m)

@@ -49,6 +49,7 @@ class Spec:
     holdout: bool = False  # stop on each model's held-out weight column's cost
     record_accuracy: bool = False
     final_metrics: bool = True  # measure cost and accuracy at the final params
+    stops_early: bool = True  # a stopping rule is on (TrainOptions.has_stopping_rule)
     history_len: int = 256  # epochs a chunk can hold
     has_l2: bool = True  # False: no model has a penalty, its terms are left out
 

@@ -29,10 +29,19 @@ def test_chunk_lengths_without_growth_are_all_history_len():
     assert list(itertools.islice(chunks, 3)) == [100, 100, 100]
 
 
+@pytest.mark.filterwarnings("ignore::jaxperc.errors.NotConvergedWarning")
 @pytest.mark.parametrize(
-    ("m", "compact", "grows"), [(1, True, False), (4, False, False), (4, True, True)]
+    ("m", "compact", "tol", "grows"),
+    [
+        (1, True, 1e-9, False),  # one model: nothing to compact
+        (4, False, 1e-9, False),  # compaction off
+        (4, True, 0.0, False),  # no stopping rule: every model runs to the end
+        (4, True, 1e-9, True),
+    ],
 )
-def test_chunks_grow_only_if_something_happens_between(monkeypatch, m, compact, grows):
+def test_chunks_grow_only_if_something_happens_between(
+    monkeypatch, m, compact, tol, grows
+):
     """No callback and nothing to compact: full chunks, one host round trip each."""
     x, y = _data()
     lengths = []
@@ -48,7 +57,7 @@ def test_chunks_grow_only_if_something_happens_between(monkeypatch, m, compact, 
         return wrapped
 
     monkeypatch.setattr(driver, "compiled_chunk", counting)
-    kw = dict(max_epochs=300, tol=0, history_len=128, compact=compact)
+    kw = dict(max_epochs=300, tol=tol, history_len=128, compact=compact)
     training.train_many(x, y, seed=np.arange(m), **kw)
     assert lengths == ([32, 64, 128, 128] if grows else [128, 128, 128])
 
