@@ -260,7 +260,7 @@ def class_weight_columns(
     """
     y = one_vs_rest(y_index, n_classes).astype(bool)  # validates y_index, K
     n, k = y.shape
-    per_class = _class_weights(class_weight, y, k)
+    per_class = class_weights(class_weight, y_index, k)
     sw = np.ones(n) if sample_weight is None else np.asarray(sample_weight, float)
     if sw.shape != (n,) or not np.all(np.isfinite(sw)) or np.any(sw < 0):
         raise DataError(
@@ -272,8 +272,22 @@ def class_weight_columns(
     return sw[:, None] * np.where(y, per_class[None, :], 1.0)
 
 
-def _class_weights(class_weight, y: np.ndarray, k: int) -> np.ndarray:
-    """[K] weight per class from a class_weight argument (see class_weight_columns)."""
+def class_weights(
+    class_weight,
+    y_index: np.ndarray,
+    n_classes: int,
+    *,
+    row_weights=None,
+    class_names=None,
+) -> np.ndarray:
+    """[K] weight per class from a class_weight argument (see class_weight_columns).
+
+    ``"balanced"`` is n / (K · n_k) over the rows given, each row counted
+    ``row_weights[i]`` times (default once): with fold masks or bootstrap counts
+    as ``row_weights`` it balances the rows that fold or resample fits.
+    ``class_names`` only names classes in error messages.
+    """
+    k = n_classes
     if class_weight is None:
         return np.ones(k)
     if isinstance(class_weight, str):
@@ -282,13 +296,16 @@ def _class_weights(class_weight, y: np.ndarray, k: int) -> np.ndarray:
                 f"class_weight={class_weight!r} is not known; use 'balanced', a "
                 "dict {class index: weight} or K weights"
             )
-        counts = y.sum(axis=0)
+        rows = np.ones(len(y_index)) if row_weights is None else row_weights
+        counts = np.bincount(y_index, weights=rows, minlength=k)
         if np.any(counts == 0):
+            empty = int(np.argmin(counts))
+            name = empty if class_names is None else repr(class_names[empty])
             raise DataError(
                 f"class_weight='balanced' needs rows of every class; class "
-                f"{int(np.argmin(counts))} has none"
+                f"{name} has none"
             )
-        return y.shape[0] / (k * counts)
+        return np.sum(rows) / (k * counts)
     if isinstance(class_weight, dict):
         out = np.ones(k)
         for c, weight in class_weight.items():

@@ -16,7 +16,7 @@ import numpy as np
 
 import jaxperc.data
 from jaxperc import training
-from jaxperc.errors import ConfigError, JaxpercError, unknown_choice
+from jaxperc.errors import ConfigError, DataError, JaxpercError, unknown_choice
 from jaxperc.experiment import roles
 from jaxperc.experiment.config import Config
 from jaxperc.experiment.nested import NestedColumns, nested_columns
@@ -236,44 +236,41 @@ def prepare(config: Config) -> Problem:
 def class_weighted(class_weight, classes, y_train, weights) -> np.ndarray | None:
     """[n_train, F] fit weights times each row's class weight (None: no change).
 
-    ``"balanced"`` gives class k the weight n_f / (K · n_fk) in column f, n_f its
-    fitted weight and n_fk that of class k, so each fold or resample is balanced
-    on its own rows, as ``compute_class_weight`` would be on the rows it is
-    given. A table names classes (others weigh 1). Every target column (one-vs-
-    rest included) sees the same row weights.
+    The weights come from :func:`jaxperc.data.class_weights`, per weight column
+    on that column's fitted rows: ``"balanced"`` balances each fold or resample
+    on its own rows, as ``compute_class_weight`` would on the rows it is given.
+    A table names classes (others weigh 1). Every target column (one-vs-rest
+    included) sees the same row weights.
     """
     if class_weight is None:
         return None
+    if class_weight != "balanced":
+        class_weight = {_class_index(name, classes): w for name, w in class_weight}
     base = np.ones((len(y_train), 1)) if weights is None else weights
-    k = len(classes)
-    if class_weight == "balanced":
-        onehot = (y_train[:, None] == np.arange(k)[None, :]).astype(float)  # [n, K]
-        per_class = onehot.T @ base  # [K, F] fitted weight of each class
-        total = base.sum(axis=0)  # [F]
-        if np.any((per_class == 0) & (total > 0)):
-            kf = np.argwhere((per_class == 0) & (total > 0))[0]
-            raise JaxpercError(
-                f"'balanced' needs fitted rows of every class; class "
-                f"{classes[kf[0]]!r} has none in weight column {kf[1]}"
+    table = np.empty((len(classes), base.shape[1]))  # [K, F]
+    for f, column in enumerate(base.T):
+        try:
+            table[:, f] = jaxperc.data.class_weights(
+                class_weight, y_train, len(classes), row_weights=column,
+                class_names=classes,
+            )  # fmt: skip
+        except DataError as err:
+            raise JaxpercError(f"{err} in weight column {f}") from None
+    return base * table[y_train, :]
+
+
+def _class_index(name: str, classes) -> int:
+    if name not in classes:
+        raise JaxpercError(
+            unknown_choice(
+                "class",
+                name,
+                classes,
+                subject=f"{name!r} is not a class of the data",
+                listing="classes are",
             )
-        table = np.where(
-            per_class > 0, total / (k * np.maximum(per_class, 1e-300)), 0.0
         )
-        return base * table[y_train, :]
-    per_class = np.ones(k)
-    for name, weight in class_weight:
-        if name not in classes:
-            raise JaxpercError(
-                unknown_choice(
-                    "class",
-                    name,
-                    classes,
-                    subject=f"{name!r} is not a class of the data",
-                    listing="classes are",
-                )
-            )
-        per_class[classes.index(name)] = weight
-    return base * per_class[y_train][:, None]
+    return classes.index(name)
 
 
 def _row_roles(config: Config, y_train):

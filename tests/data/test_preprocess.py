@@ -171,3 +171,19 @@ def test_standardizer_of_features_near_1e300_does_not_overflow():
     # float64: the scaled column has mean 0 and standard deviation 1 to 1e-12
     np.testing.assert_allclose(z.mean(axis=0), 0.0, atol=1e-12)
     np.testing.assert_allclose(z.std(axis=0), 1.0, rtol=1e-12)
+
+
+def test_balanced_class_weights_count_rows_by_their_row_weights():
+    y = np.array([0, 0, 0, 1, 1, 2])
+    # unweighted: n / (K · n_k)
+    want = 6 / (3 * np.array([3.0, 2.0, 1.0]))
+    np.testing.assert_allclose(jd.class_weights("balanced", y, 3), want, rtol=1e-15)
+    # a fold mask and bootstrap counts: only (and as often as) the rows fitted
+    rows = np.array([1.0, 0.0, 2.0, 1.0, 0.0, 1.0])
+    want = rows.sum() / (3 * np.array([3.0, 1.0, 1.0]))
+    np.testing.assert_allclose(
+        jd.class_weights("balanced", y, 3, row_weights=rows), want, rtol=1e-12
+    )
+    no_b = np.array([1.0, 1.0, 1.0, 0.0, 0.0, 1.0])
+    with pytest.raises(DataError, match="class 'b' has none"):
+        jd.class_weights("balanced", y, 3, row_weights=no_b, class_names="abc")
