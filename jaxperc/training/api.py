@@ -150,7 +150,7 @@ def train_many(
       record_accuracy: also keep the training accuracy of every epoch.
       final_metrics: measure each model's cost and accuracy at its final params
         (``TrainResult.cost`` and ``.accuracy``). False leaves them NaN and
-        compiles that pass out of the program (about 0.07 s less to compile on
+        compiles that pass out of the program (about 0.05 s less to compile on
         a CPU): for callers that never read them, like the estimator.
       callback: called between chunks with a :class:`Progress`.
       resume: a :class:`~jaxperc.checkpoint.RunState` to continue from.

@@ -14,6 +14,13 @@ from typing import Any, NamedTuple
 import numpy as np
 
 
+def stops_early(tol: float, gtol: float, activation: str) -> bool:
+    """Whether a model may stop before max_epochs (tol, gtol, or the step
+    activation's zero errors). Without a rule, max_epochs is the plan, not a
+    failure to converge."""
+    return tol > 0 or gtol > 0 or activation == "step"
+
+
 class PerModel(NamedTuple):
     """Settings that may differ per model: each a scalar (shared) or an [M] array."""
 
@@ -63,7 +70,5 @@ class TrainOptions:
 
     @property
     def has_stopping_rule(self) -> bool:
-        """Whether a model may stop before max_epochs (tol, gtol, or the step
-        activation's zero errors). Without one, max_epochs is the plan, not a
-        failure to converge."""
-        return self.tol > 0 or self.gtol > 0 or self.activation == "step"
+        """Whether a model may stop before max_epochs: see :func:`stops_early`."""
+        return stops_early(self.tol, self.gtol, self.activation)

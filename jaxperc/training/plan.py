@@ -114,7 +114,6 @@ def make_spec(
         block_rows=block_rows,
         record_accuracy=o.record_accuracy,
         final_metrics=o.final_metrics,
-        stops_early=o.has_stopping_rule,
         history_len=o.history_len
         or default_history_len(o.max_epochs, o.batch_size, n, m),
         has_l2=has_l2,

@@ -18,6 +18,7 @@ import numpy as np
 from jaxperc.core.model import Params, init_params
 from jaxperc.errors import JaxpercError
 from jaxperc.training.optim import make_optimizer
+from jaxperc.training.options import stops_early
 from jaxperc.training.sharding import mesh_size, put_on, round_up
 
 STOP_REASONS = ("running", "tol", "gtol", "zero_errors", "max_epochs", "diverged")
@@ -49,9 +50,13 @@ class Spec:
     holdout: bool = False  # stop on each model's held-out weight column's cost
     record_accuracy: bool = False
     final_metrics: bool = True  # measure cost and accuracy at the final params
-    stops_early: bool = True  # a stopping rule is on (TrainOptions.has_stopping_rule)
     history_len: int = 256  # epochs a chunk can hold
     has_l2: bool = True  # False: no model has a penalty, its terms are left out
+
+    @property
+    def stops_early(self) -> bool:
+        """Whether a model may stop before max_epochs (one rule, in options)."""
+        return stops_early(self.tol, self.gtol, self.activation)
 
     @property
     def optim(self):
