@@ -176,15 +176,19 @@ def host_run(result):
     return result._replace(cost_history=np.zeros((m, 0)), accuracy_history=None)
 
 
-def check_stops(result, checking: bool) -> None:
-    """scikit-learn's ValueError on divergence; ConvergenceWarning at max_epochs."""
+def check_stops(result, checking: bool, returned=slice(None)) -> None:
+    """scikit-learn's ValueError on divergence; ConvergenceWarning at max_epochs.
+
+    ``returned``: the models the estimator keeps (cross-validation also trains
+    models it only scores); only they warn.
+    """
     if result.diverged.any():
         epoch = int(result.epochs[result.diverged].min()) + 1
         raise ValueError(
             f"Floating-point under-/overflow occurred at epoch #{epoch}. Scaling "
             "input data with StandardScaler or MinMaxScaler might help."
         )
-    stuck = np.asarray(result.stop_reason) == "max_epochs"
+    stuck = np.asarray(result.stop_reason)[returned] == "max_epochs"
     if checking and stuck.any():
         warnings.warn(
             f"Maximum number of epochs reached before convergence ({int(stuck.sum())}"

@@ -1,4 +1,4 @@
-"""A scikit-learn classifier over :func:`jaxperc.training.train_many`.
+"""scikit-learn classifiers over :func:`jaxperc.training.train_many`.
 
 ``PerceptronClassifier`` fits one perceptron for two classes and K perceptrons
 one-vs-rest for K > 2 classes, all K in one compiled ``train_many`` call (a
@@ -7,6 +7,10 @@ more epoch of the same call, continuing its optimizer state
 (``train_many(init=<previous TrainResult>)``). Predictions are plain numpy from
 ``coef_`` and ``intercept_``, which are expressed in the units of the input
 features even when the estimator standardises internally.
+
+``PerceptronClassifierCV`` chooses ``l2`` by k-fold cross-validation: every
+(penalty, fold) model and every penalty's refit on all rows in one
+``train_many`` call, each fold with its own scaler (:mod:`jaxperc._sklearn_cv`).
 
 scikit-learn is an optional dependency: ``import jaxperc`` never imports this
 module; ``import jaxperc.sklearn`` does (``pip install jaxperc[sklearn]``). The
@@ -29,14 +33,17 @@ from sklearn.utils.validation import (
     validate_data,
 )
 
+from jaxperc import _sklearn_cv as cv_help
 from jaxperc import _sklearn_fit as fit_help
 from jaxperc import core, training
 from jaxperc.errors import NotConvergedWarning
+from jaxperc.experiment import stats
 
 # z at which each activation's output crosses 0.5 (the class boundary ŷ = 0.5)
 _THRESHOLD_Z = {"sigmoid": 0.0, "step": 0.0, "tanh": np.arctanh(0.5), "identity": 0.5}
+# options passed to train_many as they are (l2: a value, or one per model in CV)
 _TRAIN_KEYWORDS = (
-    *("learning_rate", "l2", "loss", "activation", "grad", "optimizer"),
+    *("learning_rate", "loss", "activation", "grad", "optimizer"),
     *("optimizer_kwargs", "schedule", "schedule_kwargs", "gtol", "init_scale"),
 )
 _FLOATS = [np.float64, np.float32]
@@ -60,7 +67,113 @@ def _sample_weight(sample_weight, X) -> np.ndarray:
     )
 
 
-class PerceptronClassifier(ClassifierMixin, BaseEstimator):
+class _PerceptronBase(ClassifierMixin, BaseEstimator):
+    """What both estimators share: tags, label checks, and predictions.
+
+    Predictions are plain numpy from ``coef_`` [K, d] and ``intercept_`` [K].
+    """
+
+    def __sklearn_tags__(self):
+        tags = super().__sklearn_tags__()
+        tags.input_tags.allow_nan = False
+        tags.input_tags.sparse = True
+        tags.classifier_tags.multi_class = True  # one-vs-rest
+        return tags
+
+    def _check_labels(self, y_index, row_weight):
+        if not np.any(row_weight > 0):
+            raise ValueError(
+                "sample_weight is all zero; at least one row needs a positive weight"
+            )
+        present = np.unique(y_index[row_weight > 0])
+        if present.size < 2:
+            raise ValueError(
+                "a classifier needs samples of at least 2 classes, got one class "
+                f"({self.classes_[present[0]].tolist()!r}) with positive weight"
+            )
+
+    def _stopping_rule_on(self) -> bool:
+        return bool(self.tol) or bool(self.gtol)
+
+    def _seeds(self):
+        if isinstance(self.random_state, int | np.integer):
+            return int(self.random_state), int(self.random_state)
+        rng = check_random_state(self.random_state)
+        return int(rng.randint(2**31 - 1)), int(rng.randint(2**31 - 1))
+
+    def _targets(self, y_index) -> np.ndarray:
+        """[n, 1] 0/1 for two classes, else the [n, K] one-vs-rest table."""
+        k = self.classes_.size
+        if k == 2:
+            return (y_index == 1).astype(np.float64)[:, None]
+        return (y_index[:, None] == np.arange(k)[None, :]).astype(np.float64)
+
+    def _train_many(self, x, targets, weights, dtype, **per_call):
+        """``train_many`` with this estimator's options; ``per_call`` adds the rest."""
+        seed, data_seed = self._seeds()
+        options = {
+            "seed": seed,
+            "data_seed": data_seed,
+            "final_metrics": False,  # never read here: a smaller program
+            "tol": 0.0 if self.tol is None else float(self.tol),
+            "patience": self.n_iter_no_change,
+            "max_epochs": self.max_epochs,
+            "batch_size": self.batch_size,
+            "dtype": dtype,
+            **{name: getattr(self, name) for name in _TRAIN_KEYWORDS},
+        }
+        # running out of epochs is reported as scikit-learn's ConvergenceWarning
+        # (fit_help.check_stops), not as jaxperc's own warning
+        with warnings.catch_warnings():
+            warnings.filterwarnings("ignore", category=NotConvergedWarning)
+            return training.train_many(
+                x, targets, weights=weights, **{**options, **per_call}
+            )
+
+    def _z(self, X) -> np.ndarray:
+        check_is_fitted(self)
+        X = validate_data(
+            self, X, accept_sparse=("csr", "csc"), dtype=_FLOATS, reset=False
+        )
+        return np.asarray(X @ self.coef_.T) + self.intercept_
+
+    def decision_function(self, X):
+        """Signed distance to the class boundary ŷ = 0.5 in z: [n] or [n, K].
+
+        For the sigmoid this is the logit z = x·w + b; for other activations z
+        shifted so that it is 0 where ŷ = 0.5.
+        """
+        score = self._z(X) - _THRESHOLD_Z[self.activation]
+        return score[:, 0] if score.shape[1] == 1 else score
+
+    def predict(self, X):
+        """The class of each row: ŷ ≥ 0.5 (two classes) or the largest score."""
+        score = self.decision_function(X)
+        if score.ndim == 1:
+            return self.classes_[(score >= 0).astype(int)]
+        return self.classes_[np.argmax(score, axis=1)]
+
+    @available_if(lambda self: self.activation == "sigmoid")
+    def predict_log_proba(self, X):
+        """log of :meth:`predict_proba`, computed stably.  → [n, K]."""
+        z = self._z(X)
+        if z.shape[1] == 1:
+            return np.hstack([log_expit(-z), log_expit(z)])
+        logp = log_expit(z)
+        top = logp.max(axis=1, keepdims=True)
+        return logp - top - np.log(np.exp(logp - top).sum(axis=1, keepdims=True))
+
+    @available_if(lambda self: self.activation == "sigmoid")
+    def predict_proba(self, X):
+        """Class probabilities [n, K]: σ(z) for two classes, else the K
+        one-vs-rest σ(z_k) normalised to sum to 1 (sigmoid activation only)."""
+        z = self._z(X)
+        if z.shape[1] == 1:
+            return np.hstack([expit(-z), expit(z)])
+        return np.exp(self.predict_log_proba(X))
+
+
+class PerceptronClassifier(_PerceptronBase):
     """The single-neuron perceptron as a scikit-learn classifier.
 
     Two classes train one perceptron; K > 2 classes K one-vs-rest perceptrons in
@@ -151,13 +264,6 @@ class PerceptronClassifier(ClassifierMixin, BaseEstimator):
         self.dtype = dtype
         self.warm_start = warm_start
 
-    def __sklearn_tags__(self):
-        tags = super().__sklearn_tags__()
-        tags.input_tags.allow_nan = False
-        tags.input_tags.sparse = True
-        tags.classifier_tags.multi_class = True  # one-vs-rest
-        return tags
-
     def fit(self, X, y, coef_init=None, intercept_init=None, sample_weight=None):
         """Train on X [n, d] (dense or sparse) and labels y [n]; returns self.
 
@@ -243,34 +349,6 @@ class PerceptronClassifier(ClassifierMixin, BaseEstimator):
             )
         return all_classes
 
-    def _check_labels(self, y_index, row_weight):
-        if not np.any(row_weight > 0):
-            raise ValueError(
-                "sample_weight is all zero; at least one row needs a positive weight"
-            )
-        present = np.unique(y_index[row_weight > 0])
-        if present.size < 2:
-            raise ValueError(
-                "a classifier needs samples of at least 2 classes, got one class "
-                f"({self.classes_[present[0]].tolist()!r}) with positive weight"
-            )
-
-    def _stopping_rule_on(self) -> bool:
-        return bool(self.tol) or bool(self.gtol)
-
-    def _seeds(self):
-        if isinstance(self.random_state, int | np.integer):
-            return int(self.random_state), int(self.random_state)
-        rng = check_random_state(self.random_state)
-        return int(rng.randint(2**31 - 1)), int(rng.randint(2**31 - 1))
-
-    def _targets(self, y_index) -> np.ndarray:
-        """[n, 1] 0/1 for two classes, else the [n, K] one-vs-rest table."""
-        k = self.classes_.size
-        if k == 2:
-            return (y_index == 1).astype(np.float64)[:, None]
-        return (y_index[:, None] == np.arange(k)[None, :]).astype(np.float64)
-
     def _train(self, X, y_index, table, indices, start, *, epochs):
         """One train_many call: a fit (``epochs=None``) or partial_fit's one epoch.
 
@@ -290,35 +368,23 @@ class PerceptronClassifier(ClassifierMixin, BaseEstimator):
         full_batch = self.batch_size is None and not sp.issparse(X)
         n_pad = fit_help.bucket(n, 16) if full_batch else n
         x, t, v = fit_help.padded(xs, targets, table, n_pad, self._d_pad)
-        seed, data_seed = self._seeds()
         init = self.init if self._run is None else self._run
         if start is not None:
             w0 = np.pad(start[0], ((0, 0), (0, self._d_pad - d)))
             init = core.Params(w0, start[1])
-        tol = 0.0 if epochs or self.tol is None else float(self.tol)
-        # the estimator reports running out of epochs as scikit-learn's
-        # ConvergenceWarning (see _keep), not as jaxperc's own warning
-        with warnings.catch_warnings():
-            warnings.filterwarnings("ignore", category=NotConvergedWarning)
-            result = training.train_many(
-                x,
-                t,
-                weights=v,
-                weight_index=indices[0],
-                holdout_index=indices[1],
-                seed=seed,
-                data_seed=data_seed,
-                target_index=np.arange(k) if k > 1 else None,
-                compact=k > 16,  # compaction pays off only for many models
-                final_metrics=False,  # never read here: a smaller program
-                init=init,
-                tol=tol,
-                patience=self.n_iter_no_change,
-                max_epochs=epochs or self.max_epochs,
-                batch_size=self.batch_size,
-                dtype=dtype,
-                **{name: getattr(self, name) for name in _TRAIN_KEYWORDS},
-            )
+        result = self._train_many(
+            x,
+            t,
+            v,
+            dtype,
+            weight_index=indices[0],
+            holdout_index=indices[1],
+            target_index=np.arange(k) if k > 1 else None,
+            compact=k > 16,  # compaction pays off only for many models
+            init=init,
+            l2=self.l2,
+            **({"tol": 0.0, "max_epochs": epochs} if epochs else {}),
+        )
         self._keep(result, X.dtype, k)
         return result
 
@@ -339,44 +405,175 @@ class PerceptronClassifier(ClassifierMixin, BaseEstimator):
         self.loss_curve_ = curve[0] if k == 1 else curve
         self.stop_reason_ = np.asarray(result.stop_reason)
 
-    def _z(self, X) -> np.ndarray:
-        check_is_fitted(self)
-        X = validate_data(
-            self, X, accept_sparse=("csr", "csc"), dtype=_FLOATS, reset=False
-        )
-        return np.asarray(X @ self.coef_.T) + self.intercept_
 
-    def decision_function(self, X):
-        """Signed distance to the class boundary ŷ = 0.5 in z: [n] or [n, K].
+class PerceptronClassifierCV(_PerceptronBase):
+    """:class:`PerceptronClassifier` with its L2 penalty chosen by cross-validation.
 
-        For the sigmoid this is the logit z = x·w + b; for other activations z
-        shifted so that it is 0 where ŷ = 0.5.
+    scikit-learn's ``LogisticRegressionCV`` for the perceptron, with every fit in
+    one compiled program. For each penalty in ``l2s`` and each of the k folds of
+    ``cv``, a perceptron (K one-vs-rest for K > 2 classes) trains on the fold's
+    training rows, under a scaler fitted on those rows alone, and is scored by
+    accuracy on the fold's held-out rows. The penalty with the best mean held-out
+    accuracy is chosen (ties: the first in ``l2s_``), and the model trained with
+    it on all rows is the fitted classifier. The refits of every penalty train
+    beside the folds, so the G · (k + 1) · K models are one ``train_many`` call
+    and the choice costs no second fit.
+
+    ``best_score_`` is the best of G fold means, so it is optimistic as an
+    estimate of the chosen model's accuracy; :func:`jaxperc.nested_cv` estimates
+    the whole procedure without that bias (``docs/evaluation.md``).
+
+    Args:
+      l2s: an int G ≥ 2 (G penalties from 1 down to 1e-6, log-spaced, strongest
+        first) or a list of penalties (l2/2)·‖w‖² ≥ 0.
+      cv: as scikit-learn's: an int k (``StratifiedKFold(k)``, unshuffled), a
+        splitter, or an iterable of (train, test) index arrays.
+      Other arguments: as :class:`PerceptronClassifier`'s (no early stopping,
+      ``partial_fit`` or warm start: the folds are the held-out data).
+
+    Attributes:
+      l2_ (the chosen penalty), l2s_ [G], scores_ [k, G] (held-out accuracy per
+      fold and penalty), best_score_ (mean held-out accuracy at ``l2_``),
+      best_score_interval_ ((low, high), the Nadeau–Bengio corrected 95 % t
+      interval over the k folds), coefs_paths_ [k, G, K', d + 1] (each fold
+      model's coef and intercept, in X's units; K' = 1 for two classes), and
+      the refit's classes_, coef_, intercept_, n_iter_, t_, loss_curve_,
+      stop_reason_, n_features_in_, feature_names_in_ as in
+      :class:`PerceptronClassifier`.
+    """
+
+    def __init__(
+        self,
+        *,
+        l2s=16,
+        cv=5,
+        loss="bce",
+        activation="sigmoid",
+        grad="manual",
+        optimizer="adam",
+        optimizer_kwargs=None,
+        learning_rate=0.05,
+        schedule=None,
+        schedule_kwargs=None,
+        max_epochs=1000,
+        tol=1e-6,
+        n_iter_no_change=5,
+        gtol=0.0,
+        batch_size=None,
+        class_weight=None,
+        standardize=True,
+        init="zeros",
+        init_scale=0.01,
+        random_state=None,
+        dtype=None,
+    ):
+        self.l2s = l2s
+        self.cv = cv
+        self.loss = loss
+        self.activation = activation
+        self.grad = grad
+        self.optimizer = optimizer
+        self.optimizer_kwargs = optimizer_kwargs
+        self.learning_rate = learning_rate
+        self.schedule = schedule
+        self.schedule_kwargs = schedule_kwargs
+        self.max_epochs = max_epochs
+        self.tol = tol
+        self.n_iter_no_change = n_iter_no_change
+        self.gtol = gtol
+        self.batch_size = batch_size
+        self.class_weight = class_weight
+        self.standardize = standardize
+        self.init = init
+        self.init_scale = init_scale
+        self.random_state = random_state
+        self.dtype = dtype
+
+    def fit(self, X, y, sample_weight=None, groups=None):
+        """Choose the penalty on the folds and refit on all rows; returns self.
+
+        X [n, d] (dense or sparse), labels y [n], ``sample_weight`` [n] (training
+        only: held-out accuracy counts every row once, as scikit-learn's default
+        scoring), ``groups`` [n] for a group splitter.
         """
-        score = self._z(X) - _THRESHOLD_Z[self.activation]
-        return score[:, 0] if score.shape[1] == 1 else score
+        X, y = validate_data(self, X, y, accept_sparse=("csr", "csc"), dtype=_FLOATS)
+        check_classification_targets(y)
+        self.classes_, y_index = np.unique(y, return_inverse=True)
+        sw = _sample_weight(sample_weight, X)
+        cw = compute_class_weight(self.class_weight, classes=self.classes_, y=y)
+        self._check_labels(y_index, sw * cw[y_index])
+        self.l2s_ = cv_help.l2_grid(self.l2s)
+        folds = cv_help.folds(self.cv, X, y, groups, sw * cw[y_index])
+        table, per_column, rows = cv_help.column_weights(
+            y_index, self.classes_.size, self.class_weight, cw, sw, folds.train
+        )
+        _, xs, tables, in_x = cv_help.scalers(X, rows, self.standardize)
+        targets = self._targets(y_index)
+        n_columns, k = folds.train.shape[1], targets.shape[1]
+        models = cv_help.models(self.l2s_.size, n_columns, per_column, k, self.l2s_)
+        result = self._train_folds(X, xs, targets, table, tables, models)
+        run = fit_help.host_run(result)
+        d = X.shape[1]
+        coef = run.params.w.astype(np.float64)[:, :d]  # [M, d] in training units
+        intercept = run.params.b.astype(np.float64)
+        if in_x is not None:  # → X's units, through each model's own scaler
+            coef = coef / in_x[1][models.column]
+            intercept = intercept - np.sum(coef * in_x[0][models.column], axis=1)
+        shape = (self.l2s_.size, n_columns, k)
+        z = np.asarray(X @ coef.T) + intercept  # [n, M]
+        threshold = _THRESHOLD_Z[self.activation]
+        self.scores_ = cv_help.fold_scores(
+            z.reshape(-1, *shape), y_index, folds.held_out, threshold
+        )
+        self._choose(folds)
+        paths = np.concatenate([coef, intercept[:, None]], axis=1).reshape(*shape, -1)
+        self.coefs_paths_ = paths[:, :-1].transpose(1, 0, 2, 3)  # [k, G, K', d + 1]
+        refit = np.ravel_multi_index(
+            (np.full(k, self._best), np.full(k, n_columns - 1), np.arange(k)), shape
+        )
+        self.coef_ = coef[refit].astype(X.dtype)
+        self.intercept_ = intercept[refit].astype(X.dtype)
+        self.n_iter_ = int(np.max(run.epochs[refit]))
+        self.t_ = int(np.max(run.steps[refit])) + 1
+        curve = np.asarray(result.cost_history, np.float64)[refit]
+        curve = curve[:, : np.flatnonzero(np.isfinite(curve).any(axis=0)).max() + 1]
+        self.loss_curve_ = curve[0] if k == 1 else curve
+        self.stop_reason_ = np.asarray(result.stop_reason)[refit]
+        fit_help.check_stops(result, self._stopping_rule_on(), returned=refit)
+        return self
 
-    def predict(self, X):
-        """The class of each row: ŷ ≥ 0.5 (two classes) or the largest score."""
-        score = self.decision_function(X)
-        if score.ndim == 1:
-            return self.classes_[(score >= 0).astype(int)]
-        return self.classes_[np.argmax(score, axis=1)]
+    def _train_folds(self, X, xs, targets, table, tables, models):
+        """One ``train_many`` call: every (penalty, column, class) model."""
+        fit_help.enable_default_cache()
+        dtype = fit_help.training_dtype(self.dtype, X.dtype)
+        fit_help.check_magnitude(xs, dtype)
+        n, d = xs.shape
+        dense = not sp.issparse(X)
+        d_pad = fit_help.bucket(d, 4) if dense and self.init == "zeros" else d
+        n_pad = fit_help.bucket(n, 16) if dense and self.batch_size is None else n
+        x, t, v = fit_help.padded(xs, targets, table, n_pad, d_pad)
+        return self._train_many(
+            x,
+            t,
+            v,
+            dtype,
+            l2=models.l2,
+            weight_index=models.weight_index,
+            target_index=models.target_index,
+            standardizers=cv_help.padded_tables(tables, d_pad),
+            standardizer_index=None if tables is None else models.column,
+            compact=models.l2.size > 16,  # compaction pays off only for many models
+            init=self.init,
+        )
 
-    @available_if(lambda self: self.activation == "sigmoid")
-    def predict_log_proba(self, X):
-        """log of :meth:`predict_proba`, computed stably.  → [n, K]."""
-        z = self._z(X)
-        if z.shape[1] == 1:
-            return np.hstack([log_expit(-z), log_expit(z)])
-        logp = log_expit(z)
-        top = logp.max(axis=1, keepdims=True)
-        return logp - top - np.log(np.exp(logp - top).sum(axis=1, keepdims=True))
-
-    @available_if(lambda self: self.activation == "sigmoid")
-    def predict_proba(self, X):
-        """Class probabilities [n, K]: σ(z) for two classes, else the K
-        one-vs-rest σ(z_k) normalised to sum to 1 (sigmoid activation only)."""
-        z = self._z(X)
-        if z.shape[1] == 1:
-            return np.hstack([expit(-z), expit(z)])
-        return np.exp(self.predict_log_proba(X))
+    def _choose(self, folds) -> None:
+        """l2_, best_score_ and its interval from ``scores_`` [k, G]."""
+        mean = self.scores_.mean(axis=0)
+        self._best = int(np.argmax(mean))  # ties: the first in l2s_
+        self.l2_ = float(self.l2s_[self._best])
+        self.best_score_ = float(mean[self._best])
+        ratio = folds.held_out.sum(axis=1) / folds.train[:, :-1].sum(axis=0)
+        interval = stats.mean_interval(
+            self.scores_[:, self._best], test_train_ratio=float(np.mean(ratio))
+        )
+        self.best_score_interval_ = (interval.low, interval.high)
