@@ -252,7 +252,16 @@ def make_optimizer(name: str = "gd", kwargs: dict[str, Any] | None = None) -> Op
         raise JaxpercError(
             "give the learning rate as learning_rate=..., not in optimizer_kwargs"
         )
-    return _optax(name, _checked_kwargs(name, kwargs))
+    checked = _checked_kwargs(name, kwargs)
+    try:  # scalar options: build once per distinct setting (fits repeat them)
+        return _cached_optax(name, tuple(sorted(checked.items())))
+    except TypeError:  # unhashable (per-model arrays): build afresh
+        return _optax(name, checked)
+
+
+@functools.cache
+def _cached_optax(name: str, items: tuple) -> Optimizer:
+    return _optax(name, dict(items))
 
 
 def _checked_kwargs(name: str, kwargs: dict[str, Any]) -> dict[str, Any]:
