@@ -165,3 +165,24 @@ def test_fold_with_one_class_is_refused(cancer):
     one_class = [(order[:20], order[20:])]  # trains on class 0 only
     with pytest.raises(ValueError, match="trains on one class only"):
         PerceptronClassifierCV(l2s=L2S, cv=one_class).fit(x, y)
+
+
+def test_held_out_rows_never_reach_their_folds_models(cancer):
+    """Changing fold 0's held-out rows changes every model but fold 0's."""
+    x, y = cancer
+    held = next(StratifiedKFold(3).split(x, y))[1]
+    moved = x.copy()
+    moved[held] = moved[held] * 3.0 + 100.0  # would shift any scaler fitted on them
+    with jax.enable_x64(True):
+        a = PerceptronClassifierCV(l2s=L2S, cv=3, **OPTIONS).fit(x, y)
+        b = PerceptronClassifierCV(l2s=L2S, cv=3, **OPTIONS).fit(moved, y)
+    # equal up to rounding: the conditioning step (centre and scale on all rows)
+    # sees the moved rows, but cancels exactly in real arithmetic
+    np.testing.assert_allclose(a.coefs_paths_[0], b.coefs_paths_[0], rtol=1e-8)
+    assert not np.allclose(a.coefs_paths_[1:], b.coefs_paths_[1:], rtol=1e-3)
+
+
+def test_unknown_class_weight_label_is_scikit_learns_error(cancer):
+    x, y = cancer
+    with pytest.raises(ValueError, match="are not in class_weight"):
+        PerceptronClassifierCV(l2s=L2S, class_weight={7: 2.0}).fit(x, y)
