@@ -10,10 +10,10 @@ reported apart from the warm fits.
 Then the speed targets: the same GridSearchCV over 16 values of C × 5 folds for
 jaxperc (Adam and L-BFGS), LogisticRegression, and a DummyClassifier that
 measures GridSearchCV's own cost; the same search as one estimator,
-PerceptronClassifierCV (one compiled program) beside LogisticRegressionCV (a
-warm-started path per fold); and the first fit in a fresh Python process
-with JAX's persistent compilation cache cold and warm (the second session of a
-notebook).
+PerceptronClassifierCV (one compiled program; Adam, Newton's method, or 100
+Nesterov epochs) beside LogisticRegressionCV (a warm-started path per fold);
+and the first fit in a fresh Python process with JAX's persistent compilation
+cache cold and warm (the second session of a notebook).
 """
 
 import argparse
@@ -49,6 +49,9 @@ def models(seed: int) -> dict:
         ),
         "jaxperc PerceptronClassifier (lbfgs)": PerceptronClassifier(
             standardize=False, optimizer="lbfgs", random_state=seed
+        ),
+        "jaxperc PerceptronClassifier (newton)": PerceptronClassifier(
+            standardize=False, random_state=seed, **NEWTON
         ),
         "sklearn Perceptron": Perceptron(random_state=seed),
         "sklearn SGDClassifier (log_loss)": SGDClassifier(
@@ -166,6 +169,8 @@ def grid_searches(x, y, repeats: int) -> None:
         )
 
 
+# Newton's method, stopping as LogisticRegression's lbfgs does: on the gradient
+NEWTON = dict(optimizer="newton", tol=None, gtol=1e-4)
 FIRST_ORDER = dict(optimizer="nesterov", learning_rate=0.5, max_epochs=100, tol=None)
 
 
@@ -180,6 +185,9 @@ def cv_estimators(x, y, repeats: int, test) -> None:
     l2s = list(1.0 / (cs * (len(y) - len(y) // 5)))
     estimators = {
         "jaxperc PerceptronClassifierCV": PerceptronClassifierCV(l2s=l2s, cv=5),
+        "jaxperc PerceptronClassifierCV (newton)": PerceptronClassifierCV(
+            l2s=l2s, cv=5, **NEWTON
+        ),
         # the user-level benchmark's grid method: 100 epochs, no stopping rule
         "jaxperc PerceptronClassifierCV (Nesterov, 100 epochs)": PerceptronClassifierCV(
             l2s=l2s, cv=5, **FIRST_ORDER

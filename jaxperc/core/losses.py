@@ -54,6 +54,9 @@ class Loss(NamedTuple):
     # lᵢ given (z, ŷ, ∂ŷ/∂z, y), the values the hand-derived gradient has at
     # hand: the compiled loop's form (not differentiated, unlike per_sample)
     from_values: Callable[..., jax.Array]
+    # ∂²lᵢ/∂zᵢ² given (z, ŷ, ∂ŷ/∂z, y), or None: Newton's method needs it, and
+    # only where it is ≥ 0 for every z (a convex loss in z)
+    second_derivative_z: Callable[..., jax.Array] | None = None
 
 
 def _mse_per_sample(z, y_hat, y):
@@ -90,9 +93,22 @@ def _bce_derivative_z(z, y_hat, slope, y):
     return y_hat - y
 
 
+def _bce_second_derivative_z(z, y_hat, slope, y):
+    # ∂/∂z (σ(z) − y) = σ'(z): the slope the activation already gave; > 0, so the
+    # cost is convex in (w, b) and Newton's step a descent direction
+    return slope
+
+
 LOSSES: dict[str, Loss] = {
+    # mse's ∂²l/∂z² = 2(σ'² + (σ − y)σ'') changes sign: no Newton step for it
     "mse": Loss("mse", _mse_per_sample, _mse_derivative_z, _mse_from_values),
-    "bce": Loss("bce", _bce_per_sample, _bce_derivative_z, _bce_from_values),
+    "bce": Loss(
+        "bce",
+        _bce_per_sample,
+        _bce_derivative_z,
+        _bce_from_values,
+        _bce_second_derivative_z,
+    ),
 }
 
 

@@ -202,6 +202,7 @@ def check_sparse_and_holdout(x, weight_table, holdout_index, options) -> None:
         for refused, what in (
             (options.batch_size is not None, "mini-batches (batch_size)"),
             (options.optimizer == "lbfgs", "optimizer 'lbfgs'"),
+            (options.optimizer == "newton", "optimizer 'newton'"),
             (options.shard_rows, "shard_rows"),
         ):
             if refused:
@@ -217,11 +218,31 @@ def check_sparse_and_holdout(x, weight_table, holdout_index, options) -> None:
             "holdout_index picks columns of weights: pass a weights table [n, F] "
             "with a training column and a held-out column"
         )
-    if options.batch_size is not None or options.optimizer == "lbfgs":
+    if options.batch_size is not None or options.optimizer in ("lbfgs", "newton"):
         raise JaxpercError(
             "holdout_index (early stopping) works with full-batch first-order "
-            "optimizers: drop batch_size, or use another optimizer than 'lbfgs'"
+            "optimizers: drop batch_size, or use another optimizer than "
+            f"{options.optimizer!r}"
         )
+
+
+def check_newton(o) -> None:
+    """Newton's method: a convex loss with its second derivative, full batch."""
+    if get_loss(o.loss, o.activation).second_derivative_z is None:
+        raise JaxpercError(
+            f"optimizer 'newton' needs loss='bce' (got {o.loss!r}): its Hessian "
+            "σ'(z)·xxᵀ is positive, while mse's changes sign and has no Newton "
+            "step; use loss='bce', or optimizer='lbfgs'"
+        )
+    for refused, what in (
+        (o.batch_size is not None, "mini-batches (batch_size)"),
+        (o.shard_rows, "shard_rows"),
+    ):
+        if refused:
+            raise JaxpercError(
+                f"optimizer 'newton' works full batch, without {what}: each step "
+                "solves with the Hessian of all rows; drop the option"
+            )
 
 
 def check_options(o):
@@ -237,6 +258,8 @@ def check_options(o):
             raise JaxpercError(
                 f"{name}={value!r} must be a number ≥ 0 (0 turns it off)"
             )
+    if o.optimizer == "newton":
+        check_newton(o)
     dtype = jnp.dtype(o.dtype or jnp.float32)
     if dtype == jnp.float64 and not jax.config.jax_enable_x64:
         raise JaxpercError(

@@ -18,7 +18,7 @@ import jax.numpy as jnp
 from jaxperc.core.losses import cost as cost_fn
 from jaxperc.core.model import Params
 from jaxperc.training.objective import objective_terms
-from jaxperc.training.optim import make_schedule
+from jaxperc.training.optim import make_schedule, newton_direction
 from jaxperc.training.state import (
     DIVERGED,
     GTOL,
@@ -59,6 +59,10 @@ def _update(spec, state, data, terms, step, moving):
     """
     if spec.optimizer == "gd":
         direction, opt_state = jax.tree.map(jnp.negative, terms.grads), ()
+    elif spec.optimizer == "newton":  # the Hessian came with the gradient
+        direction, opt_state = jax.vmap(newton_direction)(
+            state.params, terms.grads, terms.hessian, terms.cost, state.opt_state
+        )
     else:
         if spec.optimizer == "lbfgs":
             terms = terms._replace(grads=_where(moving, terms.grads, _zeros(terms)))

@@ -24,6 +24,17 @@ from jaxperc.training.sparse import SparseRows, delta_times, times_w
 from jaxperc.training.state import Data, Spec, State
 
 
+class Curvature(NamedTuple):
+    """∂²C/∂θ² of M models in blocks, as sums over rows of sᵢ = cᵢ·∂²lᵢ/∂zᵢ².
+
+    With z = x·w + b: ∂²C/∂w² = Σ sᵢ xᵢxᵢᵀ, ∂²C/∂w∂b = Σ sᵢ xᵢ, ∂²C/∂b² = Σ sᵢ.
+    """
+
+    ww: jax.Array  # [M, d, d]
+    wb: jax.Array  # [M, d]
+    bb: jax.Array  # [M]
+
+
 class Terms(NamedTuple):
     """Sums over a set of rows, per model (all [M] except grads)."""
 
@@ -32,6 +43,10 @@ class Terms(NamedTuple):
     errors: jax.Array  # Σ vᵢ [class(ŷᵢ) ≠ class(yᵢ)] (unnormalised)
     accuracy: jax.Array  # Σ cᵢ [class(ŷᵢ) = class(yᵢ)]
     holdout: jax.Array | None = None  # cost on the held-out column (Spec.holdout)
+    # Newton's method only: the data terms' curvature in raw coordinates, and
+    # (from objective_terms) the whole Hessian [M, d + 1, d + 1], w first then b
+    curvature: Curvature | None = None
+    hessian: jax.Array | None = None
 
 
 def _times_w(x, w):
@@ -114,7 +129,7 @@ def batched_terms(
             cost, aux = block_cost(p)
             return jnp.sum(cost), (cost, aux)
 
-        (_, (cost, (z, y_hat, _, per_sample))), grads = jax.value_and_grad(
+        (_, (cost, (z, y_hat, slope, per_sample))), grads = jax.value_and_grad(
             summed, has_aux=True
         )(params)
     else:
@@ -123,6 +138,14 @@ def batched_terms(
         d = scale * weighted(loss.derivative_z(z, y_hat, slope, y))
         # ∂zᵢ/∂w = xᵢ, ∂zᵢ/∂b = 1
         grads = Params(w=_delta_times(d, x), b=jnp.sum(d, axis=1))
+    curvature = None
+    if spec.optimizer == "newton":  # dense x, bce (checked before compiling)
+        if slope is None:  # autodiff: the slope was not needed for the gradient
+            _, slope = act.with_derivative(z)
+        s = scale * weighted(loss.second_derivative_z(z, y_hat, slope, y))
+        curvature = Curvature(
+            ww=jnp.einsum("mb,bi,bj->mij", s, x, x), wb=s @ x, bb=jnp.sum(s, axis=1)
+        )
     held = None
     if holdout is not None:
         index, held_scale = holdout
@@ -133,7 +156,7 @@ def batched_terms(
         accuracy = jnp.sum(weighted(right), axis=1) * scale[:, 0]
     else:  # not needed: skip two more passes over the [M, rows] block
         errors = accuracy = jnp.zeros_like(cost)
-    return Terms(cost, grads, errors, accuracy, held)
+    return Terms(cost, grads, errors, accuracy, held, curvature)
 
 
 def _inverse_sums(data: Data, index):
@@ -187,7 +210,7 @@ def data_terms(
     counts = spec.activation == "step" or spec.record_accuracy
 
     def used(t: Terms):
-        return t if counts else (t.cost, t.grads, t.holdout)
+        return t if counts else (t.cost, t.grads, t.holdout, t.curvature)
 
     def add(a, b):
         return jax.tree.map(jnp.add, a, b)
@@ -204,7 +227,7 @@ def data_terms(
     if counts:
         return total
     zeros = jnp.zeros_like(total[0])
-    return Terms(total[0], total[1], zeros, zeros, total[2])
+    return Terms(total[0], total[1], zeros, zeros, total[2], total[3])
 
 
 def raw_params(params: Params, data: Data, state: State) -> Params:
@@ -233,6 +256,28 @@ def standardised_grads(grads: Params, data: Data, state: State) -> Params:
     return Params(w=(grads.w - mean * grads.b[:, None]) / scale, b=grads.b)
 
 
+def standardised_hessian(c: Curvature, data: Data, state: State) -> jax.Array:
+    """The Hessian in each model's own coordinates: [M, d + 1, d + 1].
+
+    With θ = Aθ' the change of coordinates of :func:`raw_params`
+    (w = w'/σ, b = b' − μ·w'/σ), the Hessian is H' = AᵀHA:
+    ∂²C/∂w'² = D(Hww − Hwb μᵀ − μ Hwbᵀ + Hbb μμᵀ)D, ∂²C/∂w'∂b' = D(Hwb − Hbb μ)
+    and ∂²C/∂b'² = Hbb, with D = diag(1/σ).
+    """
+    ww, wb, bb = c.ww, c.wb, c.bb
+    if data.mean is not None:
+        mean = data.mean[state.standardizer_index]  # [M, d]
+        inv = 1.0 / data.scale[state.standardizer_index]
+        outer = wb[:, :, None] * mean[:, None, :]
+        ww = ww - outer - jnp.swapaxes(outer, 1, 2)
+        ww = ww + bb[:, None, None] * mean[:, :, None] * mean[:, None, :]
+        ww = ww * inv[:, :, None] * inv[:, None, :]
+        wb = (wb - bb[:, None] * mean) * inv
+    top = jnp.concatenate([ww, wb[:, :, None]], axis=2)
+    bottom = jnp.concatenate([wb, bb[:, None]], axis=1)[:, None, :]
+    return jnp.concatenate([top, bottom], axis=1)
+
+
 def objective_terms(spec: Spec, params: Params, data: Data, state: State) -> Terms:
     """Cost and gradient plus the L2 penalty (l2/2)·‖w‖², whose gradient is l2·w.
 
@@ -253,6 +298,13 @@ def objective_terms(spec: Spec, params: Params, data: Data, state: State) -> Ter
         t = t._replace(
             grads=t.grads._replace(w=t.grads.w + state.l2[:, None] * params.w)
         )
+    if t.curvature is not None:
+        hessian = standardised_hessian(t.curvature, data, state)
+        if spec.has_l2:  # (l2/2)·‖w‖² adds l2 to the diagonal of the w block
+            d = params.w.shape[1]
+            ridge = jnp.concatenate([jnp.ones(d), jnp.zeros(1)]).astype(cost.dtype)
+            hessian = hessian + state.l2[:, None, None] * jnp.diag(ridge)[None]
+        t = t._replace(hessian=hessian)
     if spec.holdout:
         cost = jnp.minimum(t.holdout, state.prev_cost)
     return t._replace(cost=cost)

@@ -6,7 +6,9 @@ training engine maps it over many models with ``jax.vmap``. Its ``update`` retur
 learning rate ``α`` (a traced value, so it may differ per model) times the
 schedule's factor at step t. Optax optimizers are built with ``learning_rate=1``
 for that reason, which leaves their math unchanged: each ends in a scaling by the
-learning rate. L-BFGS picks its own step by line search and ignores ``α``.
+learning rate. L-BFGS picks its own step by line search and ignores ``α``;
+so does ``"newton"``, whose step solves with the Hessian that the training pass
+computes beside the gradient (:func:`newton_direction`).
 
 Float keyword arguments (``momentum``, ``b1``, ``weight_decay`` …) go through
 ``optax.inject_hyperparams`` so that they, too, can differ per model.
@@ -39,7 +41,7 @@ OPTAX_FACTORIES: dict[str, Callable[..., optax.GradientTransformation]] = {
     "rmsprop": optax.rmsprop,
     "adagrad": optax.adagrad,
 }
-OPTIMIZERS = ("gd", *OPTAX_FACTORIES, "lbfgs")
+OPTIMIZERS = ("gd", *OPTAX_FACTORIES, "lbfgs", "newton")
 INT32_MAX = 2**31 - 1  # step and epoch counters are int32 inside the compiled loop
 # schedule name → (optax factory, its argument fixed at 1: the peak factor)
 SCHEDULE_FACTORIES: dict[str, tuple[Callable[..., Any], str | None]] = {
@@ -223,13 +225,89 @@ def _lbfgs(kwargs: dict[str, Any]) -> Optimizer:
     return Optimizer("lbfgs", init, update, False, ())
 
 
+# Newton's damping λ (relative to the Hessian's mean diagonal): where it starts,
+# how it shrinks after a step that lowered the cost and grows after one that did
+# not, and its bounds
+NEWTON_DAMPING = (1e-4, 0.25, 8.0, 1e-10, 1e10)
+
+
+class NewtonState(NamedTuple):
+    """One model's Newton iteration, safeguarded Levenberg–Marquardt style.
+
+    The state remembers the last point whose cost did not rise (the *origin*):
+    its gradient and Hessian, and the damping λ. Each epoch's pass gives the
+    cost, gradient and Hessian at the current params; if the cost rose, the
+    step is taken again from the origin with λ grown, else from here with λ
+    shrunk. So every epoch is still one pass over the rows.
+    """
+
+    origin: Params  # params of the last accepted point
+    grads: Params  # ∂C/∂θ there
+    hessian: jax.Array  # [d + 1, d + 1] ∂²C/∂θ² there, w first then b
+    cost: jax.Array  # C there (inf before the first step)
+    damping: jax.Array  # λ
+
+
+def _newton() -> Optimizer:
+    start = NEWTON_DAMPING[0]
+
+    def init(params, hp):
+        d = params.w.shape[-1]
+        dtype = params.w.dtype
+        return NewtonState(
+            params,
+            jax.tree.map(jnp.zeros_like, params),
+            jnp.zeros((d + 1, d + 1), dtype),
+            jnp.asarray(jnp.inf, dtype),
+            jnp.asarray(start, dtype),
+        )
+
+    def update(grads, state, params, hp, value, value_fn):
+        raise JaxpercError(
+            "optimizer 'newton' needs the Hessian: train_many computes it in the "
+            "same pass (newton_direction), a stand-alone update cannot"
+        )
+
+    return Optimizer("newton", init, update, False, ())
+
+
+def newton_direction(params: Params, grads: Params, hessian, cost, state):
+    """One model's damped Newton step from (params, ∂C/∂θ, ∂²C/∂θ², C).
+
+    The step solves (H + λ·h̄·I) Δ = −g, with h̄ the mean of H's diagonal (so λ
+    is scale-free) at the current point if its cost did not rise above the
+    origin's, else at the origin with λ grown.  → (direction from params,
+    new NewtonState).
+    """
+    _, shrink, grow, low, high = NEWTON_DAMPING
+    accept = cost <= state.cost  # NaN: not accepted
+    damping = jnp.clip(state.damping * jnp.where(accept, shrink, grow), low, high)
+
+    def pick(here, there):
+        return jax.tree.map(lambda a, b: jnp.where(accept, a, b), here, there)
+
+    origin, g, h, c = pick(
+        (params, grads, hessian, cost),
+        (state.origin, state.grads, state.hessian, state.cost),
+    )
+    size = h.shape[-1]
+    mean_diag = jnp.trace(h) / size
+    gradient = jnp.concatenate([g.w, g.b[None]])
+    ridge = damping * mean_diag * jnp.eye(size, dtype=h.dtype)
+    step = jnp.linalg.solve(h + ridge, -gradient)
+    new = Params(w=origin.w + step[:-1], b=origin.b + step[-1])
+    direction = jax.tree.map(jnp.subtract, new, params)
+    return direction, NewtonState(origin, g, h, c, damping)
+
+
 def make_optimizer(name: str = "gd", kwargs: dict[str, Any] | None = None) -> Optimizer:
     """Build an optimizer from its name and keyword arguments.
 
     Args:
       name: ``"gd"`` (plain gradient descent, the default), ``"sgd"``,
         ``"momentum"``, ``"nesterov"``, ``"adam"``, ``"adamw"``, ``"nadam"``,
-        ``"rmsprop"``, ``"adagrad"`` or ``"lbfgs"``.
+        ``"rmsprop"``, ``"adagrad"``, ``"lbfgs"`` or ``"newton"`` (no options;
+        cross-entropy only).
       kwargs: the optax optimizer's keyword arguments other than the learning
         rate, e.g. ``{"momentum": 0.9, "nesterov": True}`` for ``"sgd"``.
 
@@ -248,6 +326,13 @@ def make_optimizer(name: str = "gd", kwargs: dict[str, Any] | None = None) -> Op
         raise JaxpercError(unknown_choice("optimizer", name, OPTIMIZERS))
     if name == "lbfgs":
         return _lbfgs(_checked_kwargs(name, kwargs))
+    if name == "newton":
+        if kwargs:
+            raise JaxpercError(
+                f"optimizer 'newton' takes no arguments, got {sorted(kwargs)}; its "
+                "step is the Newton step, damped only where the cost would rise"
+            )
+        return _newton()
     if "learning_rate" in kwargs:
         raise JaxpercError(
             "give the learning rate as learning_rate=..., not in optimizer_kwargs"
@@ -283,8 +368,8 @@ def check_learning_rate(opt: Optimizer, learning_rate) -> None:
     """The one rule for L-BFGS and the learning rate: it picks its own step."""
     if not opt.uses_learning_rate and np.ndim(learning_rate) > 0:
         raise JaxpercError(
-            f"optimizer {opt.name!r} chooses its own step by line search; "
-            "do not sweep learning_rate"
+            f"optimizer {opt.name!r} chooses its own step (a line search, or "
+            "Newton's step); do not sweep learning_rate"
         )
 
 

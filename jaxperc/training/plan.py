@@ -85,16 +85,22 @@ def make_spec(
     has_l2: bool,
     sparse: bool = False,
     holdout: bool = False,
+    d: int = 1,
 ) -> Spec:
-    """The static compile key of a run (a sparse x is one pass: no row blocks)."""
+    """The static compile key of a run (a sparse x is one pass: no row blocks).
+
+    Newton's method holds a [M, rows, d] product per block (the Hessian's
+    Σ sᵢxᵢxᵢᵀ), so its blocks are sized as if there were M·(d + 1) models.
+    """
     block_rows = o.block_rows
     if sparse:
         block_rows = None
     elif block_rows == "auto":
+        per_block = m * (d + 1) if o.optimizer == "newton" else m
         block_rows = (
             None
             if o.batch_size is not None or o.shard_rows
-            else default_block_rows(n, m, device, _itemsize(o.dtype))
+            else default_block_rows(n, per_block, device, _itemsize(o.dtype))
         )
     return Spec(
         loss=o.loss,

@@ -186,3 +186,19 @@ def test_unknown_class_weight_label_is_scikit_learns_error(cancer):
     x, y = cancer
     with pytest.raises(ValueError, match="are not in class_weight"):
         PerceptronClassifierCV(l2s=L2S, class_weight={7: 2.0}).fit(x, y)
+
+
+def test_newton_cv_chooses_among_converged_models(cancer):
+    """optimizer='newton': every fold model reaches gtol within a few epochs,
+    and the refit is LogisticRegression(C) for l2 = 1/(C·n), float64 rtol 1e-5."""
+    from sklearn.linear_model import LogisticRegression
+
+    x, y = cancer
+    kw = dict(optimizer="newton", tol=None, gtol=1e-9, max_epochs=40)
+    with jax.enable_x64(True):
+        cv = PerceptronClassifierCV(l2s=L2S, cv=3, **kw).fit(x, y)
+    assert cv.n_iter_ <= 15 and cv.stop_reason_[0] == "gtol"
+    xs = (x - x.mean(0)) / x.std(0)
+    lr = LogisticRegression(C=1.0 / (cv.l2_ * y.size), tol=1e-12, max_iter=10_000)
+    lr.fit(xs, y)
+    np.testing.assert_allclose(cv.coef_[0] * x.std(0), lr.coef_[0], rtol=1e-5)
