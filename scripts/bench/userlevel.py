@@ -29,8 +29,10 @@ imports and data loading) and warm (median of later calls in this process).
   fit (with 4/5 of those rows) has an effective C of 0.8 C: ``nested_cv`` sweeps
   one l2 per setting, not one per fold size.
 - ``ovr_digits``: one-vs-rest on digits (1797 × 64, 10 classes), 75/25 split:
-  jaxperc one ``train_many`` with a target column per class (L-BFGS, ``gtol`` as
-  in ``fit``); scikit-learn ``OneVsRestClassifier(LogisticRegression())``.
+  jaxperc one ``train_many`` with a target column per class, Newton's method
+  (:data:`NEWTON`, ``gtol`` as in ``fit``: about 9 epochs, against 36 for
+  L-BFGS, whose line searches also compile 4× longer);
+  scikit-learn ``OneVsRestClassifier(LogisticRegression())``.
 
 Data are standardised once, on all rows, for both contenders alike.
 """
@@ -61,6 +63,8 @@ FOLDS = 5
 # mean-scaled objective); a relative cost change of 1e-7 is below float32's
 # resolution, so tol is off and gtol plays that part
 LBFGS = dict(loss="bce", optimizer="lbfgs", tol=0.0, gtol=1e-4)
+# Newton's method to the same gradient norm: a few epochs, each with the Hessian
+NEWTON = dict(loss="bce", optimizer="newton", tol=0.0, gtol=1e-4)
 FIRST_ORDER = dict(
     loss="bce", optimizer="nesterov", learning_rate=0.5, max_epochs=100, tol=0.0
 )
@@ -249,7 +253,7 @@ def jaxperc_ovr(d: dict) -> dict:
         target_index=np.arange(k),
         l2=l2,
         max_epochs=d["max_epochs"],
-        **LBFGS,
+        **NEWTON,
     )
     w, b = np.asarray(r.params.w), np.asarray(r.params.b)
     pred = np.argmax(d["x_test"] @ w.T + b, axis=1)
