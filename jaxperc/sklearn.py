@@ -436,7 +436,9 @@ class PerceptronClassifierCV(_PerceptronBase):
       cv: as scikit-learn's: an int k (``StratifiedKFold(k)``, unshuffled), a
         splitter, or an iterable of (train, test) index arrays.
       Other arguments: as :class:`PerceptronClassifier`'s (no early stopping,
-      ``partial_fit`` or warm start: the folds are the held-out data).
+        ``partial_fit`` or warm start: the folds are the held-out data).
+        ``optimizer="newton", tol=None, gtol=1e-4`` (dense X) converges every
+        model in about ten epochs, the fastest converged search.
 
     Attributes:
       l2_ (the chosen penalty), l2s_ [G], scores_ [k, G] (held-out accuracy per
