@@ -24,6 +24,7 @@ import numpy as np
 import scipy.sparse as sp
 from scipy.special import expit, log_expit
 from sklearn.base import BaseEstimator, ClassifierMixin
+from sklearn.metrics import get_scorer
 from sklearn.utils import check_random_state, compute_class_weight
 from sklearn.utils.metaestimators import available_if
 from sklearn.utils.multiclass import check_classification_targets
@@ -419,15 +420,15 @@ class PerceptronClassifierCV(_PerceptronBase):
     scikit-learn's ``LogisticRegressionCV`` for the perceptron, with every fit in
     one compiled program. For each penalty in ``l2s`` and each of the k folds of
     ``cv``, a perceptron (K one-vs-rest for K > 2 classes) trains on the fold's
-    training rows, under a scaler fitted on those rows alone, and is scored by
-    accuracy on the fold's held-out rows. The penalty with the best mean held-out
-    accuracy is chosen (ties: the first in ``l2s_``), and the model trained with
-    it on all rows is the fitted classifier. The refits of every penalty train
-    beside the folds, so the G · (k + 1) · K models are one ``train_many`` call
-    and the choice costs no second fit.
+    training rows, under a scaler fitted on those rows alone, and is scored
+    (``scoring``, accuracy by default) on the fold's held-out rows. The penalty
+    with the best mean held-out score is chosen (ties: the first in ``l2s_``),
+    and the model trained with it on all rows is the fitted classifier. The
+    refits of every penalty train beside the folds, so the G · (k + 1) · K
+    models are one ``train_many`` call and the choice costs no second fit.
 
     ``best_score_`` is the best of G fold means, so it is optimistic as an
-    estimate of the chosen model's accuracy; :func:`jaxperc.nested_cv` estimates
+    estimate of the chosen model's score; :func:`jaxperc.nested_cv` estimates
     the whole procedure without that bias (``docs/evaluation.md``).
 
     Args:
@@ -435,14 +436,17 @@ class PerceptronClassifierCV(_PerceptronBase):
         first) or a list of penalties (l2/2)·‖w‖² ≥ 0.
       cv: as scikit-learn's: an int k (``StratifiedKFold(k)``, unshuffled), a
         splitter, or an iterable of (train, test) index arrays.
+      scoring: None (accuracy, computed from the scores directly) or any
+        scikit-learn scorer name or callable (``"neg_log_loss"``,
+        ``"roc_auc"``, …), applied to each fold model on its held-out rows.
       Other arguments: as :class:`PerceptronClassifier`'s (no early stopping,
         ``partial_fit`` or warm start: the folds are the held-out data).
         ``optimizer="newton", tol=None, gtol=1e-4`` (dense X) converges every
         model in about ten epochs, the fastest converged search.
 
     Attributes:
-      l2_ (the chosen penalty), l2s_ [G], scores_ [k, G] (held-out accuracy per
-      fold and penalty), best_score_ (mean held-out accuracy at ``l2_``),
+      l2_ (the chosen penalty), l2s_ [G], scores_ [k, G] (held-out score per
+      fold and penalty), best_score_ (mean held-out score at ``l2_``),
       best_score_interval_ ((low, high), the Nadeau–Bengio corrected 95 % t
       interval over the k folds), coefs_paths_ [k, G, K', d + 1] (each fold
       model's coef and intercept, in X's units; K' = 1 for two classes), and
@@ -456,6 +460,7 @@ class PerceptronClassifierCV(_PerceptronBase):
         *,
         l2s=16,
         cv=5,
+        scoring=None,
         loss="bce",
         activation="sigmoid",
         grad="manual",
@@ -478,6 +483,7 @@ class PerceptronClassifierCV(_PerceptronBase):
     ):
         self.l2s = l2s
         self.cv = cv
+        self.scoring = scoring
         self.loss = loss
         self.activation = activation
         self.grad = grad
@@ -502,7 +508,7 @@ class PerceptronClassifierCV(_PerceptronBase):
         """Choose the penalty on the folds and refit on all rows; returns self.
 
         X [n, d] (dense or sparse), labels y [n], ``sample_weight`` [n] (training
-        only: held-out accuracy counts every row once, as scikit-learn's default
+        only: held-out scores count every row once, as scikit-learn's default
         scoring), ``groups`` [n] for a group splitter.
         """
         X, y = validate_data(self, X, y, accept_sparse=("csr", "csc"), dtype=_FLOATS)
@@ -529,14 +535,19 @@ class PerceptronClassifierCV(_PerceptronBase):
             coef = coef / in_x[1][models.column]
             intercept = intercept - np.sum(coef * in_x[0][models.column], axis=1)
         shape = (self.l2s_.size, n_columns, k)
-        z = np.asarray(X @ coef.T) + intercept  # [n, M]
-        threshold = _THRESHOLD_Z[self.activation]
-        self.scores_ = cv_help.fold_scores(
-            z.reshape(-1, *shape), y_index, folds.held_out, threshold
-        )
-        self._choose(folds)
         paths = np.concatenate([coef, intercept[:, None]], axis=1).reshape(*shape, -1)
         self.coefs_paths_ = paths[:, :-1].transpose(1, 0, 2, 3)  # [k, G, K', d + 1]
+        if self.scoring in (None, "accuracy"):  # from the scores, no estimator
+            z = np.asarray(X @ coef.T) + intercept  # [n, M]
+            self.scores_ = cv_help.fold_scores(
+                z.reshape(-1, *shape),
+                y_index,
+                folds.held_out,
+                _THRESHOLD_Z[self.activation],
+            )
+        else:
+            self.scores_ = self._scored(X, y, folds.held_out)
+        self._choose(folds)
         refit = np.ravel_multi_index(
             (np.full(k, self._best), np.full(k, n_columns - 1), np.arange(k)), shape
         )
@@ -550,6 +561,26 @@ class PerceptronClassifierCV(_PerceptronBase):
         self.stop_reason_ = np.asarray(result.stop_reason)[refit]
         fit_help.check_stops(result, self._stopping_rule_on(), returned=refit)
         return self
+
+    def _scored(self, X, y, held_out) -> np.ndarray:
+        """[k, G] ``scoring`` of each fold model on its fold's held-out rows.
+
+        Each model is scored as a fitted :class:`PerceptronClassifier` with its
+        coefficients, so any scikit-learn scorer applies.
+        """
+        scorer = get_scorer(self.scoring)
+        out = np.empty(self.coefs_paths_.shape[:2])
+        for f, rows in enumerate(held_out):
+            for g in range(out.shape[1]):
+                model = PerceptronClassifier(activation=self.activation)
+                model.classes_ = self.classes_
+                model.n_features_in_ = self.n_features_in_
+                if hasattr(self, "feature_names_in_"):
+                    model.feature_names_in_ = self.feature_names_in_
+                model.coef_ = self.coefs_paths_[f, g, :, :-1]
+                model.intercept_ = self.coefs_paths_[f, g, :, -1]
+                out[f, g] = scorer(model, X[rows], y[rows])
+        return out
 
     def _train_folds(self, X, xs, targets, table, tables, models):
         """One ``train_many`` call: every (penalty, column, class) model."""

@@ -202,3 +202,26 @@ def test_newton_cv_chooses_among_converged_models(cancer):
     lr = LogisticRegression(C=1.0 / (cv.l2_ * y.size), tol=1e-12, max_iter=10_000)
     lr.fit(xs, y)
     np.testing.assert_allclose(cv.coef_[0] * x.std(0), lr.coef_[0], rtol=1e-5)
+
+
+@pytest.mark.parametrize("scoring", ["neg_log_loss", "roc_auc", "accuracy"])
+def test_scoring_is_scikit_learns_scorer_on_each_fold_model(cancer, scoring):
+    from sklearn.metrics import get_scorer
+
+    x, y = cancer
+    with jax.enable_x64(True):
+        cv = PerceptronClassifierCV(l2s=L2S, cv=3, scoring=scoring, **OPTIONS)
+        cv.fit(x, y)
+        fits = _fold_fits(x, y, L2S, StratifiedKFold(3), **OPTIONS)
+    held = [test for _, test in StratifiedKFold(3).split(x, y)]
+    scorer = get_scorer(scoring)
+    for f, row in enumerate(fits):
+        want = [scorer(est, x[held[f]], y[held[f]]) for est in row]
+        np.testing.assert_allclose(cv.scores_[f], want, rtol=1e-6)
+    assert cv.best_score_ == cv.scores_.mean(axis=0).max()
+
+
+def test_unknown_scoring_is_scikit_learns_error(cancer):
+    x, y = cancer
+    with pytest.raises(ValueError, match="is not a valid scoring value"):
+        PerceptronClassifierCV(l2s=L2S, cv=3, scoring="no_such_score").fit(x, y)
