@@ -204,3 +204,33 @@ def test_refused_for_sparse_x_and_held_out_columns():
             weight_index=0,
             holdout_index=1,
         )
+
+
+def test_interrupted_newton_run_resumes_from_a_saved_checkpoint(tmp_path):
+    """The damped-Newton state (last good point, its gradient and Hessian, λ)
+    round-trips through a checkpoint file: the resumed run equals an unbroken one."""
+    import jaxperc as jp
+
+    ds = jd.load_dataset("breast_cancer")
+    kw = dict(
+        loss="bce",
+        optimizer="newton",
+        l2=np.geomspace(1e-1, 1e-6, 4),
+        init="zeros",
+        tol=0.0,
+        gtol=1e-12,
+        max_epochs=40,
+        history_len=4,
+        standardizers=(ds.x.mean(0, keepdims=True), ds.x.std(0, keepdims=True)),
+        dtype="float64",
+    )
+    full = training.train_many(ds.x, ds.y, **kw)
+    snaps = []
+    training.train_many(
+        ds.x, ds.y, callback=lambda p: snaps.append(p.checkpoint()), **kw
+    )
+    path = tmp_path / "newton.npz"
+    jp.save_run_state(path, snaps[1])
+    again = training.train_many(ds.x, ds.y, resume=jp.load_run_state(path), **kw)
+    np.testing.assert_array_equal(again.params.w, full.params.w)
+    np.testing.assert_array_equal(again.epochs, full.epochs)
