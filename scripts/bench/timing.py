@@ -4,8 +4,9 @@ Before anything is timed each contender's final costs are compared with
 jaxperc's at the same epochs (≤ ``RTOL`` relative, per model; the NumPy
 contender makes that a check against an independent reference too). A
 contender that fails is reported and not timed. The others then run one after
-the other in each repeat, the order rotating, since the machine is shared; each
-figure is the median over the repeats.
+the other in each repeat, the order rotating, since the machine is shared (the
+JAX programs among themselves, then the NumPy and PyTorch peers); each figure is
+the median over the repeats.
 """
 
 from __future__ import annotations
@@ -57,10 +58,15 @@ def gate(entries: list[Entry], n_models: int, reference) -> dict[str, dict]:
     return rows
 
 
+def _host_peer(name: str) -> bool:
+    """A contender that is not a JAX program (NumPy, PyTorch)."""
+    return name == "numpy" or name.startswith("torch")
+
+
 def interleaved(entries: list[Entry], repeats: int) -> dict[str, list[float]]:
     """Seconds per call of each entry; in repeat r the order starts at entry r."""
     times: dict[str, list[float]] = {e.name: [] for e in entries}
-    for r in range(repeats):
+    for r in range(repeats if entries else 0):
         k = r % len(entries)
         for e in entries[k:] + entries[:k]:
             times[e.name].append(timed(e.run, e.epochs)[0])
@@ -108,7 +114,13 @@ def run_workload(wl: Workload, args, limits, entries=None) -> tuple[dict, list]:
     rows = gate(entries, m, reference)
     full_job(wl, entries, rows)
     passed = [e for e in entries if rows[e.name]["check"]["passed"]]
-    times = interleaved(passed, args.repeats)
+    # JAX programs rotate among themselves, the NumPy and PyTorch peers after
+    # them: a JAX program timed right after NumPy freed hundreds of MB ran about
+    # 25 % slower (first-touch page faults), which made ratios between JAX
+    # programs depend on who happened to follow NumPy
+    jax_side = [e for e in passed if not _host_peer(e.name)]
+    times = interleaved(jax_side, args.repeats)
+    times |= interleaved([e for e in passed if _host_peer(e.name)], args.repeats)
     for e in passed:
         summarise(rows[e.name], times[e.name], e, m)
     base = rows["jaxperc"].get("per_epoch_s")
