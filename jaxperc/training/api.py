@@ -99,14 +99,16 @@ def train_many(
     (drawn from ``data_seed``), so results equal M separate :func:`train` calls.
 
     Args:
-      x: inputs [n, d], a numpy array or a SciPy sparse matrix. A sparse x is
-        never densified: its non-zeros go to the device (see
-        :mod:`jaxperc.training.sparse`), and the pass over the rows is one pass
-        (no row blocks). Mini-batches, L-BFGS and ``shard_rows`` are refused for
-        a sparse x.
+      x: inputs [n, d], a numpy array, a jax.Array (used where it lives: a
+        device-resident x is not copied to the host and back on every call) or
+        a SciPy sparse matrix. A sparse x is never densified: its non-zeros go
+        to the device (see :mod:`jaxperc.training.sparse`), and the pass over
+        the rows is one pass (no row blocks). Mini-batches, L-BFGS, Newton and
+        ``shard_rows`` are refused for a sparse x.
       y: targets in [0, 1]: [n] or a table [n, K].
       seed: int or [M] ints, each model's initialisation seed.
-      learning_rate: α > 0, scalar or [M] (ignored by ``"lbfgs"`` and ``"newton"``).
+      learning_rate: α > 0, scalar or [M] (ignored by ``"lbfgs"`` and
+        ``"newton"``).
       target_index: [M] column of ``y`` per model (default 0).
       weights: optional non-negative sample weights [n] or a table [n, F].
       weight_index: [M] column of ``weights`` per model (default 0).

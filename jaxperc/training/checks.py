@@ -46,8 +46,29 @@ def _finite(name: str, a: np.ndarray, given=None) -> None:
         )
 
 
+@jax.jit
+def _all_finite(a) -> jax.Array:
+    return jnp.isfinite(a).all()
+
+
+def _check_device_x(x: jax.Array, dtype):
+    """A jax.Array x is checked where it lives: no copy to the host and back
+    (on a GPU that round trip would cost more than many epochs)."""
+    if x.ndim != 2 or x.shape[0] < 1 or x.shape[1] < 1:
+        raise JaxpercError(f"x must have shape [n, d] with n, d ≥ 1, got {x.shape}")
+    if not jnp.issubdtype(x.dtype, jnp.number):
+        raise JaxpercError(f"x must be numeric, got dtype {x.dtype}")
+    cast = x if x.dtype == dtype else x.astype(dtype)
+    if not bool(_all_finite(cast)):  # only now copy, to name the bad value
+        _finite("x", np.asarray(cast), np.asarray(x))
+    return cast
+
+
 def _check_x(x, dtype):
-    """x as a float array [n, d], or the non-zeros of a sparse x (SparseRows)."""
+    """x as a float array [n, d] (a jax.Array stays on its device), or the
+    non-zeros of a sparse x (SparseRows)."""
+    if isinstance(x, jax.Array):
+        return _check_device_x(x, dtype)
     sparse = is_sparse(x)
     if not sparse:
         x = np.asarray(x)
@@ -59,8 +80,8 @@ def _check_x(x, dtype):
     # one line; numpy's own overflow warning would only come first
     with np.errstate(over="ignore"), warnings.catch_warnings():
         warnings.filterwarnings("ignore", "overflow encountered", RuntimeWarning)
-        if not sparse:
-            cast = x.astype(dtype)
+        if not sparse:  # no copy when x has the dtype already
+            cast = x.astype(dtype, copy=False)
         else:
             rows = from_scipy(x, dtype)
     if not sparse:
@@ -82,7 +103,10 @@ def _check_x(x, dtype):
 
 
 def check_data(x, y, weights, dtype):
-    """Host copies of the data, checked.  → x [n, d], targets [n, K], weights [n, F].
+    """The data, checked.  → x [n, d], targets [n, K], weights [n, F].
+
+    targets and weights come back as host arrays; x as a host array, or as the
+    given jax.Array (cast on its device if needed).
 
     A SciPy sparse x (CSR, CSC, COO …) comes back as :class:`SparseRows`, never
     densified.

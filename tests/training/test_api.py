@@ -3,6 +3,7 @@
 import warnings
 
 import jax
+import jax.numpy as jnp
 import numpy as np
 import pytest
 
@@ -337,3 +338,25 @@ def test_holdout_column_steers_stopping_not_the_gradient():
     curve = held_out.cost_history[0]
     assert np.all(np.diff(curve) <= 0)  # the best held-out cost so far
     assert held_out.cost[0] <= curve.min()
+
+
+def test_a_jax_array_x_trains_the_same_models_as_its_numpy_copy():
+    """Bitwise equal in float32, including a float64 jax x cast on its device."""
+    rng = np.random.default_rng(5)
+    x = rng.normal(size=(120, 5)).astype(np.float32)
+    y = (x[:, 0] + 0.3 * rng.normal(size=120) > 0).astype(np.float32)
+    kw = dict(seed=np.arange(3), loss="bce", optimizer="adam", max_epochs=40, tol=0)
+    want = jp.train_many(x, y, **kw)
+    for given in (jnp.asarray(x), jnp.asarray(x.astype(np.float64))):
+        got = jp.train_many(given, y, **kw)
+        np.testing.assert_array_equal(got.params.w, want.params.w)
+        np.testing.assert_array_equal(got.cost_history, want.cost_history)
+
+
+def test_a_jax_array_x_with_a_non_finite_value_is_one_clear_error():
+    x = np.ones((10, 2), np.float32)
+    x[3, 1] = np.nan
+    with pytest.raises(
+        jp.JaxpercError, match=r"non-finite value \(nan\) at index \(3, 1\)"
+    ):
+        jp.train_many(jnp.asarray(x), np.ones(10))
