@@ -223,10 +223,15 @@ def check_standardizers(tables, d: int, dtype):
 def check_sparse_and_holdout(x, weight_table, holdout_index, options) -> None:
     """Refuse what a sparse x or held-out columns cannot do, in one line each."""
     if isinstance(x, SparseRows):
+        if options.optimizer == "newton":
+            raise JaxpercError(
+                "optimizer 'newton' needs a dense x: its Hessian Σ sᵢxᵢxᵢᵀ is a "
+                "dense d × d matrix per model; pass x.toarray() for a few hundred "
+                "features, or use another optimizer"
+            )
         for refused, what in (
             (options.batch_size is not None, "mini-batches (batch_size)"),
             (options.optimizer == "lbfgs", "optimizer 'lbfgs'"),
-            (options.optimizer == "newton", "optimizer 'newton'"),
             (options.shard_rows, "shard_rows"),
         ):
             if refused:
