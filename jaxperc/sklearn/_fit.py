@@ -1,4 +1,4 @@
-"""What :class:`jaxperc.sklearn.PerceptronClassifier` does around ``train_many``.
+"""What the estimators of :mod:`jaxperc.sklearn` do around ``train_many``.
 
 Host-side helpers, numpy and SciPy only: scaling dense and sparse inputs, weights
 (sample × class, and the held-out column of early stopping), starting weights given
@@ -31,6 +31,18 @@ def bucket(n: int, smallest: int) -> int:
         return smallest
     step = max((1 << (n - 1).bit_length()) // 16, smallest)
     return -(-n // step) * step
+
+
+def padded_sizes(n: int, d: int, *, sparse: bool, batch_size, pad_features: bool):
+    """(rows, features) to pad a fit to, so that nearby sizes share a program.
+
+    Dense full-batch rows go up to a :func:`bucket`; features too when training
+    starts from zero or given weights (the padded columns then stay exactly 0).
+    Sparse and mini-batch fits are not padded.
+    """
+    n_pad = bucket(n, 16) if not sparse and batch_size is None else n
+    d_pad = bucket(d, 4) if not sparse and pad_features else d
+    return n_pad, d_pad
 
 
 def enable_default_cache() -> None:

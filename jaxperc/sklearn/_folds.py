@@ -13,7 +13,7 @@ import numpy as np
 from sklearn.model_selection import check_cv
 
 import jaxperc.data as jd
-from jaxperc import _sklearn_fit as fit_help
+from jaxperc.sklearn import _fit as fit_help
 
 DEFAULT_L2_RANGE = (1.0, 1e-6)  # an int l2s spaces that many values over this
 
@@ -116,18 +116,18 @@ def scalers(X, rows, standardize: bool):
     standardising that per column, is the per-column standardisation of x
     exactly, whatever the first step was. It only keeps float32 arithmetic in
     range (features of 1e300) and away from cancellation (large means).
-    → (conditioner or None, x in its units, tables (mean [C, d], scale [C, d])
-    or None, scalers in X's units (mean [C, d], scale [C, d]) or None).
+    → (x in the conditioner's units, tables (mean [C, d], scale [C, d]) or
+    None, the same scalers in X's units (mean [C, d], scale [C, d]) or None).
     """
     if not standardize:
-        return None, fit_help.scaled(None, X), None, None
+        return fit_help.scaled(None, X), None, None
     first = fit_help.fit_scaler(X, np.ones(X.shape[0]), True)
     xs = fit_help.scaled(first, X)
     fitted = [fit_help.fit_scaler(xs, rows[:, c], True) for c in range(rows.shape[1])]
     mean = np.stack([s.mean for s in fitted])
     scale = np.stack([s.scale for s in fitted])
     in_x = (first.mean + first.scale * mean, first.scale * scale)
-    return first, xs, (mean, scale), in_x
+    return xs, (mean, scale), in_x
 
 
 def padded_tables(tables, d_pad: int):
