@@ -17,8 +17,9 @@ import jax.numpy as jnp
 
 from jaxperc.core.losses import cost as cost_fn
 from jaxperc.core.model import Params
+from jaxperc.training.newton import newton_direction
 from jaxperc.training.objective import objective_terms
-from jaxperc.training.optim import make_schedule, newton_direction
+from jaxperc.training.optim import make_schedule
 from jaxperc.training.state import (
     DIVERGED,
     GTOL,

@@ -16,8 +16,9 @@ from jaxperc import training
 from jaxperc.core.losses import cost as cost_fn
 from jaxperc.core.model import Params
 from jaxperc.errors import JaxpercError
+from jaxperc.training.newton import NEWTON_DAMPING, newton_direction
 from jaxperc.training.objective import objective_terms
-from jaxperc.training.optim import NEWTON_DAMPING, make_optimizer, newton_direction
+from jaxperc.training.optim import make_optimizer
 from jaxperc.training.state import Data, Spec, State
 
 
