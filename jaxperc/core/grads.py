@@ -16,7 +16,7 @@ import jax.numpy as jnp
 
 from jaxperc.core.activations import get_activation
 from jaxperc.core.losses import check_shapes, cost, get_loss, sample_coefficients
-from jaxperc.core.model import Params, pre_activation
+from jaxperc.core.model import Params, matmul, pre_activation
 
 
 def delta(
@@ -62,7 +62,7 @@ def manual_grad(
       ``Params(w=[d], b=[])`` holding ∂C/∂w and ∂C/∂b.
     """
     d = delta(params, x, y, loss=loss, activation=activation, weights=weights)
-    return Params(w=x.T @ d, b=jnp.sum(d))
+    return Params(w=matmul(x.T, d), b=jnp.sum(d))
 
 
 def autodiff_grad(
@@ -99,7 +99,7 @@ def published_grad(params: Params, x: jax.Array, y: jax.Array) -> Params:
     s = jax.nn.sigmoid(z)
     error_sum = (2.0 / n) * jnp.sum(y - s)
     slope = s * (1.0 - s)
-    return Params(w=error_sum * (x.T @ slope), b=error_sum * jnp.sum(slope))
+    return Params(w=error_sum * matmul(x.T, slope), b=error_sum * jnp.sum(slope))
 
 
 # gradient name → function: the choices ``grad=`` takes everywhere

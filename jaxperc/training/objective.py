@@ -19,7 +19,7 @@ import jax.numpy as jnp
 
 from jaxperc.core.activations import get_activation
 from jaxperc.core.losses import get_loss
-from jaxperc.core.model import Params
+from jaxperc.core.model import MATMUL_PRECISION, Params, matmul
 from jaxperc.training.sparse import SparseRows, delta_times, times_w
 from jaxperc.training.state import Data, Spec, State
 
@@ -56,12 +56,12 @@ def _times_w(x, w):
     measured 1.5× faster than W Xᵀ for one model on breast cancer and 1.45× for
     256 models (the transpose is a layout change, not a copy).
     """
-    return times_w(x, w) if isinstance(x, SparseRows) else (x @ w.T).T
+    return times_w(x, w) if isinstance(x, SparseRows) else matmul(x, w.T).T
 
 
 def _delta_times(d, x):
     """∂C/∂W = δ X, [M, d], for dense or sparse x."""
-    return delta_times(d, x) if isinstance(x, SparseRows) else d @ x
+    return delta_times(d, x) if isinstance(x, SparseRows) else matmul(d, x)
 
 
 def _columns(table, index):
@@ -144,7 +144,9 @@ def batched_terms(
             _, slope = act.with_derivative(z)
         s = scale * weighted(loss.second_derivative_z(z, y_hat, slope, y))
         curvature = Curvature(
-            ww=jnp.einsum("mb,bi,bj->mij", s, x, x), wb=s @ x, bb=jnp.sum(s, axis=1)
+            ww=jnp.einsum("mb,bi,bj->mij", s, x, x, precision=MATMUL_PRECISION),
+            wb=matmul(s, x),
+            bb=jnp.sum(s, axis=1),
         )
     held = None
     if holdout is not None:

@@ -41,13 +41,13 @@ def _resident(x, device):
     return jax.device_put(jnp.asarray(x), device)
 
 
-def jaxperc_many(problem: Problem, device, **options):
-    """One ``train_many`` call for all the problem's models."""
+def jaxperc_trainer(problem: Problem, device, **options):
+    """``train(epochs)`` → the ``train_many`` result for all the problem's models."""
     w0, b0 = problem.init
     x = _resident(problem.x, device)
 
-    def run(epochs):
-        result = jp.train_many(
+    def train(epochs):
+        return jp.train_many(
             x,
             problem.y,
             seed=problem.seeds,
@@ -61,9 +61,14 @@ def jaxperc_many(problem: Problem, device, **options):
             device=device,
             **options,
         )
-        return np.asarray(result.cost, np.float64)
 
-    return run
+    return train
+
+
+def jaxperc_many(problem: Problem, device, **options):
+    """One ``train_many`` call for all the problem's models → final costs."""
+    train = jaxperc_trainer(problem, device, **options)
+    return lambda epochs: np.asarray(train(epochs).cost, np.float64)
 
 
 def jaxperc_loop(problem: Problem, device):

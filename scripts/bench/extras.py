@@ -8,12 +8,14 @@ import subprocess
 import sys
 import time
 
+import jax
 import numpy as np
 
 import jaxperc as jp
 
 from .baselines import PlainJax
 from .coldstart import ROOT, child_env
+from .contenders import jaxperc_trainer
 from .timing import check, interleaved, timed
 from .workloads import synthetic
 
@@ -90,6 +92,46 @@ def block_sweep(workload, device, repeats: int) -> dict:
     best = min(out, key=lambda k: out[k]["per_epoch_s"])
     print(f"\n== {workload.name} layouts and blocks: fastest {best}", flush=True)
     return {"workload": workload.name, "epochs": epochs, "programs": out}
+
+
+AGREEMENT_RTOL = 1e-5  # float32: a GPU's final costs and weights against a CPU's
+AGREEMENT_MAX_EPOCHS = 20  # S5 on a CPU takes about a second an epoch
+
+
+def device_agreement(workloads, device) -> list[dict]:
+    """The same ``train_many`` call on ``device`` and on the host's CPU.
+
+    Relative difference per model: of the final cost, and of the weights as
+    max|w_gpu − w_cpu| / max|w_cpu|. Both runs use true float32 products.
+    """
+    cpu = jax.devices("cpu")[0]
+    out = []
+    for wl in workloads:
+        if wl.name not in ("S3", "S4", "S5"):
+            continue
+        epochs = min(wl.epochs, AGREEMENT_MAX_EPOCHS) if wl.name == "S5" else wl.epochs
+        got, ref = (jaxperc_trainer(wl.problem, d)(epochs) for d in (device, cpu))
+        w, w_ref = np.asarray(got.params.w), np.asarray(ref.params.w)
+        rel_w = np.max(np.abs(w - w_ref), axis=1) / np.max(np.abs(w_ref), axis=1)
+        row = {
+            "workload": wl.name,
+            "epochs": epochs,
+            "models": wl.problem.n_models,
+            "cost": check(got.cost, ref.cost, AGREEMENT_RTOL),
+            "weights_max_rel_diff": float(np.max(rel_w)),
+            "weights_median_rel_diff": float(np.median(rel_w)),
+        }
+        row["passed"] = bool(
+            row["cost"]["passed"] and row["weights_max_rel_diff"] <= AGREEMENT_RTOL
+        )
+        print(
+            f"\n== {wl.name} {device.platform} vs cpu, {epochs} epochs: cost "
+            f"{row['cost']['max_rel_diff']:.1e}, weights "
+            f"{row['weights_max_rel_diff']:.1e} (max relative)",
+            flush=True,
+        )
+        out.append(row)
+    return out
 
 
 class _SweepEntry:

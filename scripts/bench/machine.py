@@ -33,11 +33,12 @@ def matmul_seconds(n, d, m, *, device=None, repeats=5, inner=4) -> dict:
     ``inner`` times inside one compiled loop (a loop-dependent shift keeps XLA from
     hoisting it; summing the forward product reads it once more).
     """
-    put = (lambda a: a) if device is None else (lambda a: jax.device_put(a, device))
-    rng = np.random.default_rng(0)
-    x = put(jnp.asarray(rng.normal(size=(n, d)), jnp.float32))
-    w = put(jnp.asarray(rng.normal(size=(d, m)), jnp.float32))
-    delta = put(jnp.asarray(rng.normal(size=(n, m)), jnp.float32))
+    keys = jax.random.split(jax.random.key(0), 3)
+    with jax.default_device(device or jax.devices()[0]):  # drawn where they are used
+        x, w, delta = (
+            jax.random.normal(k, shape, jnp.float32)
+            for k, shape in zip(keys, ((n, d), (d, m), (n, m)), strict=True)
+        )
 
     @jax.jit
     def forward(x, w):
@@ -139,8 +140,11 @@ def machine_limits(workloads, device, quick: bool) -> dict:
     measured rate and 4·(2·n·M + 2·n·d) bytes (δ written and read once, x read
     twice) at the best bandwidth.
     """
-    peak = peak_matmul_flops(device=device, size=512 if quick else 2048)
-    bw = stream_bandwidth(device=device, mib=32 if quick else 256)
+    gpu = device is not None and device.platform == "gpu"
+    peak = peak_matmul_flops(
+        device=device, size=512 if quick else 8192 if gpu else 2048
+    )
+    bw = stream_bandwidth(device=device, mib=32 if quick else 4096 if gpu else 256)
     out = {"peak_matmul_flops": peak, "bandwidth": bw, "roofline": {}}
     shapes = {}
     for wl in workloads:

@@ -127,12 +127,23 @@ def print_report(out: dict) -> None:
     if out.get("userlevel"):
         print("\nUser level (seconds to an answer)")
         print("\n".join(_text_table(USER_COLUMNS, user_rows(out["userlevel"]))))
-    if out["quick"]:
-        print("\nTargets: not judged at --quick sizes")
+    if not judged(out):
+        print(f"\nTargets: {not_judged(out)}")
         return
     print("\nTargets")
     for t in out["targets"]:
         print(f"  {t['target']}: {t['shown']} — {VERDICT_TEXT[t['met']]}")
+
+
+def judged(out: dict) -> bool:
+    """The targets are a CPU's, at full sizes."""
+    return not out["quick"] and out.get("backend", "cpu") == "cpu"
+
+
+def not_judged(out: dict) -> str:
+    if out["quick"]:
+        return "Not judged: a quick run uses toy sizes."
+    return "Not judged: the targets are set for a CPU."
 
 
 def _md_table(columns, rows) -> str:
@@ -155,8 +166,8 @@ def _machine_md(out: dict) -> str:
 
 
 def _targets_md(out: dict) -> str:
-    if out["quick"]:
-        return "Not judged: a quick run uses toy sizes."
+    if not judged(out):
+        return not_judged(out)
     rows = [[t["target"], t["shown"], VERDICT_MD[t["met"]]] for t in out["targets"]]
     return _md_table(("target", "measured", "met"), rows)
 
@@ -210,6 +221,16 @@ def extras_lines(ex: dict) -> list[str]:
             f"{e['no_compact']['first_s']:.2f} s)."
         )
     lines += _cold_lines(ex.get("coldstart"))
+    for a in ex.get("agreement", []):
+        lines.append(
+            f"- {a['workload']} on this device against the host CPU "
+            f"({a['models']:,} models, {a['epochs']} epochs, float32): final costs "
+            f"differ by at most {a['cost']['max_rel_diff']:.1e} (relative), weights "
+            f"by {a['weights_max_rel_diff']:.1e} (median "
+            f"{a['weights_median_rel_diff']:.1e}) — "
+            + ("within" if a["passed"] else "NOT within")
+            + " 1e-5."
+        )
     c = ex.get("csv")
     if c:
         lines.append(

@@ -4,7 +4,9 @@
 - S2: 256 models (16 seeds × 16 learning rates 1e-3…3), same data, 1000 epochs,
   with variants: cross-entropy, ``grad="autodiff"``, mini-batches of 64;
 - S3: 1024 models, synthetic n = 20 000, d = 64, 100 epochs (compute-bound);
-- S4: 64 models, synthetic n = 100 000, d = 16, 200 epochs (memory-bound).
+- S4: 64 models, synthetic n = 100 000, d = 16, 200 epochs (memory-bound);
+- S5 (on a GPU, or when asked for): 16,384 models, synthetic n = 100 000,
+  d = 64, 50 epochs: the large sweep, 4·10¹¹ flops an epoch.
 
 Float32, full-batch gradient descent on sigmoid + MSE with the hand-derived
 gradient unless stated. Every model starts from
@@ -116,14 +118,40 @@ def sweep(n_seeds: int, n_rates: int, low=1e-3, high=3.0):
     return seeds, rates
 
 
-FULL = {"S1": 2000, "S2": (16, 16, 1000), "S3": (32, 32, 100), "S4": (8, 8, 200)}
-QUICK = {"S1": 50, "S2": (4, 4, 40), "S3": (4, 8, 10), "S4": (2, 4, 10)}
+FULL = {
+    "S1": 2000,
+    "S2": (16, 16, 1000),
+    "S3": (32, 32, 100),
+    "S4": (8, 8, 200),
+    "S5": (128, 128, 50),
+}
+QUICK = {
+    "S1": 50,
+    "S2": (4, 4, 40),
+    "S3": (4, 8, 10),
+    "S4": (2, 4, 10),
+    "S5": (4, 8, 10),
+}
 BASE = ("jaxperc", "plain_jax")
 
 
-def build_workloads(quick: bool, have_torch: bool, have_sklearn: bool):
-    """S1, S2 and its variants, S3 and S4 at full (or ``quick``: toy) sizes."""
+def build_workloads(
+    quick: bool,
+    have_torch: bool,
+    have_sklearn: bool,
+    *,
+    gpu: bool = False,
+    large_sweep: bool = False,
+):
+    """S1, S2 and its variants, S3 and S4 at full (or ``quick``: toy) sizes, and
+    S5 on a GPU or with ``large_sweep``.
+
+    On a GPU torch.compile is left out: its compile time there (tens of seconds a
+    shape) buys nothing the eager and vmap forms do not show.
+    """
     torch_modes = ("torch", "torch_compile", "torch_vmap") if have_torch else ()
+    if gpu:
+        torch_modes = tuple(t for t in torch_modes if t != "torch_compile")
     peer = ("numpy", *torch_modes)
     sizes = QUICK if quick else FULL
     bc = breast_cancer()
@@ -150,7 +178,25 @@ def build_workloads(quick: bool, have_torch: bool, have_sklearn: bool):
                 sklearn_models=2 if have_sklearn else 0,
             )
         )
+    if gpu or large_sweep:
+        out.append(_large_sweep(sizes["S5"], quick, torch_modes))
     return out
+
+
+def _large_sweep(size, quick: bool, torch_modes) -> Workload:
+    """S5: NumPy is left out (minutes an epoch), so is the hand-blocked program
+    (blocks buy nothing where no cache holds x)."""
+    ns, nr, epochs = size
+    x, y = synthetic(2048, 16, 3) if quick else synthetic(100_000, 64, 3)
+    return Workload(
+        "S5",
+        f"{ns * nr:,} models, synthetic {x.shape[0]:,}×{x.shape[1]}",
+        Problem(x, y, *sweep(ns, nr, 1e-2, 3.0)),
+        epochs,
+        epochs if quick else 20,
+        epochs if quick else 5,
+        (*BASE, *torch_modes[:1]),
+    )
 
 
 def _s2_family(bc, size, quick, torch_modes, peer, have_sklearn):

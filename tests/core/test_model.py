@@ -6,7 +6,8 @@ import numpy as np
 import pytest
 
 import jaxperc
-from jaxperc.core.model import INITS, Params, pre_activation
+from jaxperc.core.grads import manual_grad
+from jaxperc.core.model import INITS, Params, forward, pre_activation
 
 ACTIVATIONS = list(jaxperc.ACTIVATIONS)
 
@@ -161,3 +162,19 @@ def test_predict_for_sigmoid_and_step_is_the_sign_of_z(activation):
     assert clear.sum() > 40
     labels = np.asarray(jaxperc.predict(params, x, activation=activation))
     np.testing.assert_array_equal(labels[clear], (z[clear] >= 0).astype(np.int32))
+
+
+def test_forward_and_manual_grad_ask_for_full_precision_products():
+    # TF32 (a GPU's float32 default) would move results by ~1e-3 relative
+    p = Params(jnp.ones(3), jnp.zeros(()))
+    x, y = jnp.ones((5, 3)), jnp.ones(5)
+    for fn in (lambda: forward(p, x), lambda: manual_grad(p, x, y)):
+        eqns = [
+            e for e in jax.make_jaxpr(fn)().eqns if e.primitive.name == "dot_general"
+        ]
+        assert eqns
+        for e in eqns:
+            assert e.params["precision"] == (
+                jax.lax.Precision.HIGHEST,
+                jax.lax.Precision.HIGHEST,
+            )

@@ -7,6 +7,7 @@ import numpy as np
 import pytest
 
 import jaxperc as jp
+from jaxperc.training.loop import compiled_chunk
 from jaxperc.training.plan import default_block_rows, last_level_cache_bytes
 from jaxperc.training.state import Data, Setup, Spec, initial_state
 
@@ -170,3 +171,22 @@ def test_lbfgs_models_that_stop_early_keep_their_own_result():
         assert int(alone.epochs) == many.epochs[m]
         # float32: the batched program may round differently from the single one
         np.testing.assert_allclose(many.params.w[m], alone.params.w, rtol=1e-5)
+
+
+@pytest.mark.parametrize(
+    "spec",
+    [Spec(), Spec(grad="autodiff"), Spec(optimizer="newton", loss="bce")],
+    ids=["manual", "autodiff", "newton"],
+)
+def test_every_product_in_the_chunk_is_full_precision(spec):
+    # a GPU's default float32 product is TF32 (~1e-3 relative): every
+    # dot_general must ask for HIGHEST, or GPU and CPU runs disagree
+    d = 4
+    x = np.random.default_rng(0).normal(size=(16, d)).astype(np.float32)
+    data = Data(x, (x[:, :1] > 0).astype(np.float32), None, None)
+    setup = Setup(spec, data, d, "normal", 0.01, np.float32, None, None)
+    state = initial_state(setup, models(3))
+    lowered = compiled_chunk(spec).lower(state, data, np.zeros(0, np.int32), 4)
+    dots = [s for s in lowered.as_text().splitlines() if "dot_general" in s]
+    assert len(dots) >= 3  # forward, gradient, final evaluation
+    assert all("precision = [HIGHEST, HIGHEST]" in s for s in dots), dots
