@@ -287,7 +287,7 @@ def train_models(
         d=d,
     )
     data = place_data(
-        put_on(device_data(x, targets, weight_table), device),
+        device_data(x, targets, weight_table, device),
         mesh,
         shard_rows=o.shard_rows,
     )

@@ -4,6 +4,7 @@ Traced code never checks anything; everything here runs on the host, before jit.
 """
 
 import warnings
+import weakref
 from collections.abc import Iterable
 from typing import Any
 
@@ -51,6 +52,21 @@ def _all_finite(a) -> jax.Array:
     return jnp.isfinite(a).all()
 
 
+# id → weak reference of each jax.Array x found finite: an array never changes,
+# so a repeated call on the same x skips the check and its device round trip
+_FINITE: dict[int, weakref.ref] = {}
+
+
+def _known_finite(a: jax.Array) -> bool:
+    ref = _FINITE.get(id(a))
+    return ref is not None and ref() is a
+
+
+def _remember_finite(a: jax.Array) -> None:
+    key = id(a)
+    _FINITE[key] = weakref.ref(a, lambda _: _FINITE.pop(key, None))
+
+
 def _check_device_x(x: jax.Array, dtype):
     """A jax.Array x is checked where it lives: no copy to the host and back
     (on a GPU that round trip would cost more than many epochs)."""
@@ -59,8 +75,11 @@ def _check_device_x(x: jax.Array, dtype):
     if not jnp.issubdtype(x.dtype, jnp.number):
         raise JaxpercError(f"x must be numeric, got dtype {x.dtype}")
     cast = x if x.dtype == dtype else x.astype(dtype)
+    if _known_finite(cast):
+        return cast
     if not bool(_all_finite(cast)):  # only now copy, to name the bad value
         _finite("x", np.asarray(cast), np.asarray(x))
+    _remember_finite(cast)
     return cast
 
 

@@ -159,6 +159,7 @@ def run_chunks(
         bucket = shard_models(_gather(full, jnp.asarray(filled)), mesh)
 
     stop = to_host(bucket.stop)
+    counters = None  # (stop, epochs, step) on the host, fetched with each chunk
     final = _Final.empty(m, full.prev_cost.dtype)
     if resume is None:  # stopped from the start: padding, never reported
         final.known[:] = stop != RUNNING
@@ -175,9 +176,10 @@ def run_chunks(
         length = next(chunks)
         orders = chunk_orders(spec, data.x.shape[0], data_seed, epoch, length)
         bucket, costs, accs, done, (cost, acc) = run(bucket, data, orders, length)
-        stop, costs, accs, done, cost, acc = fetch(  # one sync
-            bucket.stop, costs, accs, done, cost, acc
+        stop, epochs, step, costs, accs, done, cost, acc = fetch(  # one sync
+            bucket.stop, bucket.epochs, bucket.step, costs, accs, done, cost, acc
         )
+        counters = (stop, epochs, step)  # the result's, if this chunk is the last
         newly = running & (stop != RUNNING)  # stopped in this chunk
         final.record(slot_ids[newly], cost[newly], acc[newly])
         done = int(done)
@@ -185,8 +187,10 @@ def run_chunks(
         parts.append((slot_ids, epoch, costs, accs if spec.record_accuracy else None))
         epoch += done
         n_chunks += 1
-    full = _scatter(full, bucket, slot_ids, m)
-    return _result(spec, data, full, m, epoch, parts, final)
+    scattered = _scatter(full, bucket, slot_ids, m)
+    if counters is None or scattered is not bucket:
+        counters = fetch(scattered.stop, scattered.epochs, scattered.step)
+    return _result(spec, data, scattered, m, epoch, parts, final, counters)
 
 
 def _progress(spec: Spec, m: int, running, snap) -> Progress:
@@ -276,13 +280,14 @@ def _checkpoint(m, full, bucket, slot_ids, epoch, n_chunks, parts) -> RunState:
     )
 
 
-def _result(spec, data, full, m, epoch, parts, final) -> TrainResult:
+def _result(spec, data, full, m, epoch, parts, final, counters) -> TrainResult:
+    """``counters``: (stop, epochs, step) of ``full`` on the host."""
     final_cost, final_accuracy = final.cost, final.accuracy
     if spec.final_metrics and not final.known.all():  # stopped before a resume
         cost, acc = fetch(*compiled_evaluate(spec)(full.params, data, full))
         final_cost = np.where(final.known, final_cost, cost)
         final_accuracy = np.where(final.known, final_accuracy, acc)
-    stop, epochs, step = fetch(full.stop, full.epochs, full.step)
+    stop, epochs, step = counters
     cost, acc = _histories(m, epoch, parts, spec.record_accuracy)
     dtype = np.dtype(full.prev_cost.dtype)
     params, opt_state = full.params, full.opt_state

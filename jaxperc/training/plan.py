@@ -233,7 +233,8 @@ def default_history_len(max_epochs, batch_size, n, m) -> int:
     return length
 
 
-def device_data(x, targets, weight_table) -> Data:
-    """The shared data on the default device (device_put: no compile for a copy)."""
+def device_data(x, targets, weight_table, device=None) -> Data:
+    """The shared data on ``device`` (None: the default one), in one batched
+    transfer (device_put: no compile for a copy)."""
     weight_sums = None if weight_table is None else weight_table.sum(axis=0)
-    return jax.device_put(Data(x, targets, weight_table, weight_sums))  # one batch
+    return jax.device_put(Data(x, targets, weight_table, weight_sums), device)

@@ -1,5 +1,6 @@
 """Training one model and many: stopping rules, divergence, equivalence, errors."""
 
+import gc
 import warnings
 
 import jax
@@ -360,3 +361,27 @@ def test_a_jax_array_x_with_a_non_finite_value_is_one_clear_error():
         jp.JaxpercError, match=r"non-finite value \(nan\) at index \(3, 1\)"
     ):
         jp.train_many(jnp.asarray(x), np.ones(10))
+
+
+def test_a_jax_array_x_is_checked_for_finiteness_once(monkeypatch):
+    """An array never changes: a second call on the same x skips the device
+    round trip; a new array, and an array whose id is reused, are checked."""
+    from jaxperc.training import checks
+
+    calls = []
+    real = checks._all_finite
+    monkeypatch.setattr(checks, "_all_finite", lambda a: calls.append(1) or real(a))
+    x = jnp.asarray(np.ones((10, 2), np.float32))
+    y = np.ones(10)
+    kw = dict(max_epochs=2, tol=0)
+    jp.train_many(x, y, **kw)
+    jp.train_many(x, y, **kw)
+    assert len(calls) == 1
+    key = id(x)
+    del x
+    gc.collect()
+    assert key not in checks._FINITE  # forgotten with the array
+    bad = np.ones((10, 2), np.float32)
+    bad[0, 0] = np.inf
+    with pytest.raises(jp.JaxpercError, match="non-finite"):
+        jp.train_many(jnp.asarray(bad), y, **kw)

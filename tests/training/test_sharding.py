@@ -13,6 +13,8 @@ import pytest
 import jaxperc as jp
 from jaxperc.training.sharding import models_per_pass
 
+from .test_compile import counting_compiles
+
 WORKER = Path(__file__).with_name("sharding_worker.py")
 sys.path.insert(0, str(WORKER.parent))
 from sharding_worker import sweep  # noqa: E402
@@ -186,3 +188,19 @@ def test_cli_run_across_two_processes_writes_one_folder(tmp_path):
     )
     one = np.load(single / "params.npz", allow_pickle=False)
     np.testing.assert_allclose(two["w"], one["w"], rtol=1e-5)  # float32
+
+
+def test_a_memory_budget_is_sized_once_per_shape():
+    """Sizing a pass compiles the chunk to ask XLA; the same shapes again ask
+    nothing (a warm call compiles nothing), other shapes are sized anew."""
+    from jaxperc.training import passes
+
+    x, y = np.ones((20, 3), np.float32), np.ones(20, np.float32)
+    kw = dict(learning_rate=[0.1, 0.2], max_epochs=3, tol=0, memory_budget=10**9)
+    jp.train_many(x, y, **kw)
+    sized = len(passes._MEASURED)
+    with counting_compiles() as again:
+        jp.train_many(x, y, **kw)
+    assert again == [] and len(passes._MEASURED) == sized
+    jp.train_many(x[:, :2], y, **kw)
+    assert len(passes._MEASURED) == sized + 1
