@@ -196,3 +196,27 @@ def test_template_is_filled(quick_run):
     text = report.markdown(results)
     assert "| target | measured | met |" in text
     assert "S4 jaxperc per epoch ≤ 0.8× plain_jax" in text
+
+
+def test_large_sweep_and_agreement_for_a_gpu_run():
+    """A GPU run adds S5 (no torch.compile), compares its devices, and judges no
+    CPU target; the report says when devices disagree."""
+    import jax
+
+    from scripts.bench import extras
+    from scripts.bench.workloads import build_workloads
+
+    wls = build_workloads(True, True, False, gpu=True)
+    names = [w.name for w in wls]
+    assert names[-1] == "S5" and "S5" not in [
+        w.name for w in build_workloads(True, True, False)
+    ]
+    assert not any("torch_compile" in w.contenders for w in wls)
+    rows = extras.device_agreement(wls, jax.devices("cpu")[0])  # CPU vs itself
+    assert [r["workload"] for r in rows] == ["S3", "S4", "S5"]
+    assert all(r["passed"] and r["weights_max_rel_diff"] == 0.0 for r in rows)
+    out = {"quick": False, "backend": "gpu", "extras": {"agreement": rows}}
+    assert not report.judged(out) and "set for a CPU" in report.not_judged(out)
+    assert "within 1e-5" in "\n".join(report.extras_lines(out["extras"]))
+    off = {**rows[0], "passed": False}
+    assert "NOT within" in report.extras_lines({"agreement": [off]})[0]
