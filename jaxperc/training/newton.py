@@ -12,10 +12,18 @@ import jax.numpy as jnp
 
 from jaxperc.core.model import Params
 
-# Newton's damping λ (relative to the Hessian's mean diagonal): where it starts,
-# how it shrinks after a step that lowered the cost and grows after one that did
-# not, and its bounds
-NEWTON_DAMPING = (1e-4, 0.25, 8.0, 1e-10, 1e10)
+
+class Damping(NamedTuple):
+    """Newton's damping λ, relative to the Hessian's mean diagonal."""
+
+    start: float  # λ before the first step
+    shrink: float  # × after a step that did not raise the cost
+    grow: float  # × after one that did (the step is retaken from the origin)
+    low: float  # bounds of λ
+    high: float
+
+
+NEWTON_DAMPING = Damping(start=1e-4, shrink=0.25, grow=8.0, low=1e-10, high=1e10)
 
 
 class NewtonState(NamedTuple):
@@ -44,7 +52,7 @@ def newton_init(params: Params) -> NewtonState:
         jax.tree.map(jnp.zeros_like, params),
         jnp.zeros((d + 1, d + 1), dtype),
         jnp.asarray(jnp.inf, dtype),
-        jnp.asarray(NEWTON_DAMPING[0], dtype),
+        jnp.asarray(NEWTON_DAMPING.start, dtype),
     )
 
 
@@ -56,9 +64,11 @@ def newton_direction(params: Params, grads: Params, hessian, cost, state):
     origin's, else at the origin with λ grown.  → (direction from params,
     new NewtonState).
     """
-    _, shrink, grow, low, high = NEWTON_DAMPING
+    k = NEWTON_DAMPING
     accept = cost <= state.cost  # NaN: not accepted
-    damping = jnp.clip(state.damping * jnp.where(accept, shrink, grow), low, high)
+    damping = jnp.clip(
+        state.damping * jnp.where(accept, k.shrink, k.grow), k.low, k.high
+    )
 
     def pick(here, there):
         return jax.tree.map(lambda a, b: jnp.where(accept, a, b), here, there)

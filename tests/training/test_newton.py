@@ -110,7 +110,7 @@ def test_step_is_damped_newton_and_retreats_when_the_cost_rises():
     g = Params(w=rng.normal(size=2), b=rng.normal())
     p = Params(w=rng.normal(size=2), b=rng.normal())
     state = make_optimizer("newton").init(p, {})
-    lam = NEWTON_DAMPING[0] * NEWTON_DAMPING[1]  # the first step is accepted
+    lam = NEWTON_DAMPING.start * NEWTON_DAMPING.shrink  # the first step is accepted
     ridge = lam * np.trace(h) / 3 * np.eye(3)
     step = np.linalg.solve(h + ridge, -np.concatenate([g.w, [g.b]]))
     direction, state = newton_direction(p, g, h, 1.0, state)
@@ -120,7 +120,7 @@ def test_step_is_damped_newton_and_retreats_when_the_cost_rises():
     q = Params(w=p.w + direction.w, b=p.b + direction.b)
     other = Params(w=np.ones(2), b=1.0)
     direction, state2 = newton_direction(q, other, 2 * h, 2.0, state)
-    lam2 = lam * NEWTON_DAMPING[2]
+    lam2 = lam * NEWTON_DAMPING.grow
     ridge2 = lam2 * np.trace(h) / 3 * np.eye(3)
     retreat = np.linalg.solve(h + ridge2, -np.concatenate([g.w, [g.b]]))
     np.testing.assert_allclose(q.w + direction.w, p.w + retreat[:2], rtol=1e-12)
