@@ -15,6 +15,7 @@ from sklearn.utils.validation import (
 )
 
 from jaxperc import training
+from jaxperc.data import one_vs_rest
 from jaxperc.errors import NotConvergedWarning
 from jaxperc.sklearn import _fit as fit_help
 
@@ -82,10 +83,8 @@ class PerceptronBase(ClassifierMixin, BaseEstimator):
 
     def _targets(self, y_index) -> np.ndarray:
         """[n, 1] 0/1 for two classes, else the [n, K] one-vs-rest table."""
-        k = self.classes_.size
-        if k == 2:
-            return (y_index == 1).astype(np.float64)[:, None]
-        return (y_index[:, None] == np.arange(k)[None, :]).astype(np.float64)
+        table = one_vs_rest(y_index, self.classes_.size)
+        return table[:, 1:] if table.shape[1] == 2 else table
 
     def _checked_dtype(self, X, xs) -> str:
         """The training dtype for X; xs (X as training sees it) must fit in it."""
