@@ -183,6 +183,31 @@ def test_nested_task_uses_the_same_folds_for_both_contenders():
     assert 0.5 <= rows["sklearn"]["accuracy"] <= 1.0
 
 
+def test_grid_task_fits_each_scaler_on_its_fold_training_rows(monkeypatch):
+    pytest.importorskip("sklearn")
+    from sklearn.preprocessing import StandardScaler
+
+    import jaxperc.data
+    from scripts.bench import userlevel
+
+    data = userlevel.prepare_grid(quick=True)
+    assert abs(float(data["x"].mean(axis=0)[0])) > 1.0  # raw rows: nothing pre-scaled
+    fitted = []
+    real = jaxperc.data.fit_standardizers
+
+    def spy(x, weights, **kw):
+        fitted.append(np.asarray(weights))
+        return real(x, weights, **kw)
+
+    monkeypatch.setattr(jaxperc.data, "fit_standardizers", spy)
+    rows = userlevel.warm("grid_cv", 1, quick=True)
+    assert fitted  # every call fits its scalers, each on fold f's training rows
+    for weights in fitted:
+        np.testing.assert_array_equal(weights, data["folds"].T)
+    assert isinstance(userlevel.scaled_logistic_regression(10)[0], StandardScaler)
+    assert abs(rows["accuracy_gap_points"]) <= 1.0
+
+
 def test_template_is_filled(quick_run):
     _, results = quick_run
     names = string.Template(report.TEMPLATE.read_text()).get_identifiers()
