@@ -59,6 +59,28 @@ def test_baselines_match_numpy(problem, loss, block_values):
     assert not np.allclose(got, NumpyBatched(p).run(2), rtol=timing.RTOL)
 
 
+@pytest.mark.parametrize("block_values", [None, 6 * 128])
+def test_cost_recording_baseline_matches_jaxperc_history(problem, block_values):
+    import jaxperc as jp
+
+    w0, b0 = problem.init
+    prog = PlainJax(problem, block_values=block_values, record_costs=True)
+    history = prog.history(20)  # [epochs, M], the cost before each update
+    r = jp.train_many(
+        problem.x,
+        problem.y,
+        seed=problem.seeds,
+        learning_rate=problem.learning_rate,
+        max_epochs=20,
+        tol=0,
+        init=jp.Params(w0, b0),
+    )
+    # float32 on both sides, summed in different orders: rtol 1e-4 (timing.RTOL)
+    np.testing.assert_allclose(history.T, r.cost_history[:, :20], rtol=timing.RTOL)
+    np.testing.assert_allclose(prog.run(20), r.cost, rtol=timing.RTOL)
+    assert not np.allclose(history[0], history[-1], rtol=timing.RTOL)
+
+
 def test_plain_program_holds_one_nm_temporary(problem):
     n, m = problem.x.shape[0], problem.n_models
     plain = PlainJax(problem).temp_bytes(5)

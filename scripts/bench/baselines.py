@@ -9,6 +9,11 @@
   that adds up each block's gradient, so the [M, rows] intermediates stay in
   cache; the rows left over after the last whole block form one more block.
 
+- ``record_costs=True``: either program also records every epoch's cost (the
+  mean loss before that epoch's update), computed in the same pass as the
+  gradient, as jaxperc's ``cost_history`` is. Not a target baseline: it shows
+  what jaxperc's per-epoch cost costs, like for like.
+
 Weights are per-model vectors (``layout="rows"``, w [M, d]). Columns
 (``layout="cols"``, w [d, M]) are kept only so that the benchmark can show they
 are slower (see ``extras.block_sweep``). Every program returns the models' final
@@ -35,11 +40,22 @@ def _terms(loss: str, z, y):
     return jax.nn.softplus(z) - y * z, s - y
 
 
-def one_model_grad(loss: str, grad: str = "manual"):
+def one_model_grad(loss: str, grad: str = "manual", with_cost: bool = False):
     """(w [d], b [], x [r, d], y [r], c) → (∂C/∂w [d], ∂C/∂b []) with row weights c.
 
     c is 1/n (a scalar) for a full batch, or per-row weights for a mini-batch.
+    ``with_cost``: the manual gradient returns Σ c·loss as a third value.
     """
+    if with_cost:
+        if grad != "manual":
+            raise ValueError("with_cost needs grad='manual'")
+
+        def manual_with_cost(w, b, x, y, c):
+            per_row, slope = _terms(loss, x @ w + b, y)
+            delta = c * slope
+            return x.T @ delta, jnp.sum(delta), jnp.sum(c * per_row)
+
+        return manual_with_cost
     if grad == "autodiff":
 
         def cost(w, b, x, y, c):
@@ -68,12 +84,16 @@ class PlainJax:
         block_values: int | None = None,
         layout: str = "rows",
         grad: str = "manual",
+        record_costs: bool = False,
         device=None,
     ):
         if layout not in ("rows", "cols"):
             raise ValueError(f"layout={layout!r}; use 'rows' or 'cols'")
         self.problem, self.layout, self.device = problem, layout, device
-        self.grad = one_model_grad(problem.loss, grad)
+        if record_costs and problem.batch_size is not None:
+            raise ValueError("record_costs is for full-batch problems")
+        self.record_costs = record_costs
+        self.grad = one_model_grad(problem.loss, grad, with_cost=record_costs)
         n, m = problem.x.shape[0], problem.n_models
         rows = None if block_values is None else max(1, block_values // m)
         self.rows = None if rows is None or rows >= n else rows
@@ -96,18 +116,22 @@ class PlainJax:
         return (xs, p.y[:whole].reshape(-1, self.rows), p.x[whole:], p.y[whole:])
 
     def _gradients(self, w, b, data):
-        """Gradient of all models over the whole data set, for one epoch."""
+        """Gradient of all models over the whole data set, for one epoch (and,
+        with ``record_costs``, their costs [M] as a third value)."""
         ax, n = self.axis, self.problem.x.shape[0]
-        g = jax.vmap(self.grad, in_axes=(ax, 0, None, None, None), out_axes=(ax, 0))
+        out_axes = (ax, 0, 0) if self.record_costs else (ax, 0)
+        g = jax.vmap(self.grad, in_axes=(ax, 0, None, None, None), out_axes=out_axes)
         if self.rows is None:
             return g(w, b, data[0], data[1], 1.0 / n)
 
         def block(acc, xy):
-            gw, gb = g(w, b, xy[0], xy[1], 1.0 / n)
-            return (acc[0] + gw, acc[1] + gb), None
+            sums = g(w, b, xy[0], xy[1], 1.0 / n)
+            return tuple(a + s for a, s in zip(acc, sums, strict=True)), None
 
         xs, ys, x_tail, y_tail = data
-        acc, _ = jax.lax.scan(block, (jnp.zeros_like(w), jnp.zeros_like(b)), (xs, ys))
+        zero = (jnp.zeros_like(w), jnp.zeros_like(b))
+        zero += (jnp.zeros_like(b),) if self.record_costs else ()
+        acc, _ = jax.lax.scan(block, zero, (xs, ys))
         if x_tail.shape[0]:
             acc, _ = block(acc, (x_tail, y_tail))
         return acc
@@ -148,12 +172,14 @@ class PlainJax:
             def epoch(wb, batches):
                 if batched:
                     return self._minibatch_epoch(*wb, lr, *data[:2], batches), None
-                gw, gb = self._gradients(*wb, data)
-                return (wb[0] - lr_w * gw, wb[1] - lr * gb), None
+                gw, gb, *cost = self._gradients(*wb, data)
+                return (wb[0] - lr_w * gw, wb[1] - lr * gb), (cost or None)
 
             order = data[2] if batched else None
-            w, b = jax.lax.scan(epoch, (w, b), order, length=epochs)[0]
-            return self._costs(w, b, data[:2] if batched else data)
+            (w, b), history = jax.lax.scan(epoch, (w, b), order, length=epochs)
+            final = self._costs(w, b, data[:2] if batched else data)
+            # the history is returned, so XLA cannot drop the costs it records
+            return (final, history[0]) if self.record_costs else final
 
         return jax.jit(train)
 
@@ -170,7 +196,13 @@ class PlainJax:
 
     def run(self, epochs: int) -> np.ndarray:
         program, args = self.compiled(epochs)
-        return np.asarray(program(*args), np.float64)
+        out = program(*args)
+        return np.asarray(out[0] if self.record_costs else out, np.float64)
+
+    def history(self, epochs: int) -> np.ndarray:
+        """Each epoch's costs [epochs, M] (``record_costs`` only)."""
+        program, args = self.compiled(epochs)
+        return np.asarray(program(*args)[1], np.float64)
 
     def temp_bytes(self, epochs: int) -> int | None:
         stats = self.compiled(epochs)[0].memory_analysis()

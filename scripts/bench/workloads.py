@@ -163,6 +163,8 @@ def build_workloads(
     big = {"S3": synthetic(512, 8, 1), "S4": synthetic(2048, 4, 2)}
     if not quick:
         big = {"S3": synthetic(20_000, 64, 1), "S4": synthetic(100_000, 16, 2)}
+    blocked = ("blocked_jax", "blocked_jax_costs", "jaxperc_unblocked")
+    contenders = (*BASE, *blocked, *peer)
     for name, timed, peer_epochs in (("S3", 20, 5), ("S4", 50, 10)):
         ns, nr, epochs = sizes[name]
         x, y = big[name]
@@ -174,7 +176,7 @@ def build_workloads(
                 epochs,
                 epochs if quick else timed,
                 epochs if quick else peer_epochs,
-                (*BASE, "blocked_jax", "jaxperc_unblocked", *peer),
+                contenders,
                 sklearn_models=2 if have_sklearn else 0,
             )
         )
