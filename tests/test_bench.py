@@ -81,6 +81,20 @@ def test_cost_recording_baseline_matches_jaxperc_history(problem, block_values):
     assert not np.allclose(history[0], history[-1], rtol=timing.RTOL)
 
 
+def test_profile_names_the_compiled_operations_of_an_epoch(problem):
+    from scripts.bench import profile
+
+    blocked = PlainJax(problem, block_values=problem.n_models * 128)  # 7 blocks
+    ops = profile.operation_times(blocked.run, 10)
+    assert ops and all(op.ms_per_epoch >= 0 for op in ops)
+    assert ops == sorted(ops, key=lambda op: -op.ms_per_epoch)
+    names = [op.name for op in ops]
+    assert not [n for n in names if n.startswith("$") or "::" in n]  # no frames
+    # each block's elementwise fusion runs once per block, 7 blocks per epoch
+    per_block = [op for op in ops if "fusion" in op.name and op.calls_per_epoch >= 7]
+    assert per_block
+
+
 def test_plain_program_holds_one_nm_temporary(problem):
     n, m = problem.x.shape[0], problem.n_models
     plain = PlainJax(problem).temp_bytes(5)

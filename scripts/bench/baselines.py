@@ -53,7 +53,9 @@ def one_model_grad(loss: str, grad: str = "manual", with_cost: bool = False):
         def manual_with_cost(w, b, x, y, c):
             per_row, slope = _terms(loss, x @ w + b, y)
             delta = c * slope
-            return x.T @ delta, jnp.sum(delta), jnp.sum(c * per_row)
+            # c is a scalar here (full batch): scaling the sum, not each row,
+            # saves XLA a broadcast [M, rows] array of c per block
+            return x.T @ delta, jnp.sum(delta), c * jnp.sum(per_row)
 
         return manual_with_cost
     if grad == "autodiff":

@@ -17,7 +17,17 @@ import numpy as np
 
 import jaxperc
 
-from . import coldstart, csvload, extras, machine, peers, report, targets, userlevel
+from . import (
+    coldstart,
+    csvload,
+    extras,
+    machine,
+    peers,
+    profile,
+    report,
+    targets,
+    userlevel,
+)
 from .timing import RTOL, run_workload
 from .workloads import build_workloads
 
@@ -41,6 +51,11 @@ def parse_args(argv=None):
     ap.add_argument("--repeats", type=int, help="timed repeats (default 5, quick 2)")
     ap.add_argument("--report", metavar="JSON", help="rebuild from a saved --out file")
     ap.add_argument("--no-extras", action="store_true", help="skip the extras")
+    ap.add_argument(
+        "--profile",
+        metavar="WORKLOAD",
+        help="time each compiled operation of one workload's JAX contenders",
+    )
     args = ap.parse_args(argv)
     args.repeats = args.repeats or (2 if args.quick else 5)
     if args.repeats < 1:
@@ -185,9 +200,13 @@ def main(argv=None) -> int:
         gpu=args.device == "gpu",
         large_sweep="S5" in (args.only or "").split(","),
     )
-    workloads, groups = select(all_workloads, args.only, args.quick)
+    workloads, groups = select(all_workloads, args.profile or args.only, args.quick)
     if workloads is None:
         return 2
+    if args.profile:
+        for wl in workloads:
+            profile.profile(wl, args.jax_device)
+        return 0
     out = header(args, have_torch)
     print("measuring the machine's limits ...", flush=True)
     out["machine"] = machine.machine_limits(workloads, args.jax_device, args.quick)
