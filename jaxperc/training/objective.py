@@ -64,6 +64,19 @@ def _delta_times(d, x):
     return delta_times(d, x) if isinstance(x, SparseRows) else matmul(d, x)
 
 
+def _loss_sums(losses, z):
+    """Σ over rows of per-sample losses [M, B] → [M], the loss left in XLA's loop.
+
+    ``where(z == z, ·, z)`` changes no value (a NaN z already gives a NaN loss).
+    Without a select in the way, XLA's CPU compiler hands the loss and its row
+    sum to one YNNPACK fusion, which first writes each of the loss's inputs as
+    an [M, B] array: for bce (a logarithm and a division per value) that
+    measured 1.8× the plain program at 256 models × 569 rows, against 1.6× with
+    the select, and 19 → 16 ms for a 16 × 5-fold grid of 100 epochs.
+    """
+    return jnp.sum(jnp.where(z == z, losses, z), axis=1)
+
+
 def _columns(table, index):
     """Per-model columns of a [rows, K] table as [M, rows] ([1, rows] if K = 1)."""
     return table[:, 0][None, :] if table.shape[1] == 1 else table[:, index].T
@@ -121,7 +134,7 @@ def batched_terms(
             per_sample = loss.per_sample(z, y_hat, y)
         # scale after the sum: a broadcast scale inside it costs an [M, B] array
         losses = weighted(per_sample)
-        return jnp.sum(losses, axis=1) * scale[:, 0], (z, y_hat, slope, per_sample)
+        return _loss_sums(losses, z) * scale[:, 0], (z, y_hat, slope, per_sample)
 
     if not manual:
 
@@ -151,7 +164,7 @@ def batched_terms(
     held = None
     if holdout is not None:
         index, held_scale = holdout
-        held = jnp.sum(_columns(weights, index) * per_sample, axis=1) * held_scale
+        held = _loss_sums(_columns(weights, index) * per_sample, z) * held_scale
     if spec.activation == "step" or spec.record_accuracy:
         right = ((y_hat >= 0.5) == (y >= 0.5)).astype(z.dtype)
         errors = jnp.sum(weighted(1.0 - right), axis=1)

@@ -190,3 +190,30 @@ def test_every_product_in_the_chunk_is_full_precision(spec):
     dots = [s for s in lowered.as_text().splitlines() if "dot_general" in s]
     assert len(dots) >= 3  # forward, gradient, final evaluation
     assert all("precision = [HIGHEST, HIGHEST]" in s for s in dots), dots
+
+
+@pytest.mark.parametrize("holdout", [False, True])
+def test_bce_loss_is_computed_in_an_xla_loop_not_a_library_fusion(holdout):
+    # _loss_sums keeps the loss out of a library (kCustom) fusion, which would
+    # first write each of its inputs as an [M, B] array; on a compiler without
+    # library fusions there is nothing to find and the test holds trivially
+    n, d = 512, 4  # large enough for library fusions to be chosen
+    x = np.random.default_rng(0).normal(size=(n, d)).astype(np.float32)
+    weights = np.ones((n, 2), np.float32) if holdout else None
+    sums = None if weights is None else weights.sum(axis=0)
+    data = Data(x, (x[:, :1] > 0).astype(np.float32), weights, sums)
+    spec = Spec(loss="bce", holdout=holdout)
+    setup = Setup(spec, data, d, "normal", 0.01, np.float32, None, None)
+    state = initial_state(setup, models(64))
+    lowered = compiled_chunk(spec).lower(state, data, np.zeros(0, np.int32), 4)
+    text = lowered.compile().as_text()
+    assert "log-plus-one" in text  # the bce loss is in the program
+    custom = {
+        line.split("calls=")[1].split(",")[0]
+        for line in text.splitlines()
+        if "kind=kCustom" in line and "calls=" in line
+    }
+    bodies = text.split("\n\n")
+    for name in custom:
+        (body,) = [b for b in bodies if b.startswith(name + " ")]
+        assert "log-plus-one" not in body, body
