@@ -1,6 +1,7 @@
 """What a call compiles, and that the leaner loop still stops and reports as before."""
 
 import contextlib
+import re
 
 import jax
 import numpy as np
@@ -207,7 +208,8 @@ def test_bce_loss_is_computed_in_an_xla_loop_not_a_library_fusion(holdout):
     state = initial_state(setup, models(64))
     lowered = compiled_chunk(spec).lower(state, data, np.zeros(0, np.int32), 4)
     text = lowered.compile().as_text()
-    assert "log-plus-one" in text  # the bce loss is in the program
+    logarithm = re.compile(r" log(-plus-one)?\(")
+    assert logarithm.search(text)  # the bce loss is in the program
     custom = {
         line.split("calls=")[1].split(",")[0]
         for line in text.splitlines()
@@ -216,4 +218,4 @@ def test_bce_loss_is_computed_in_an_xla_loop_not_a_library_fusion(holdout):
     bodies = text.split("\n\n")
     for name in custom:
         (body,) = [b for b in bodies if b.startswith(name + " ")]
-        assert "log-plus-one" not in body, body
+        assert not logarithm.search(body), body
