@@ -46,18 +46,8 @@ def one_model_grad(loss: str, grad: str = "manual", with_cost: bool = False):
     c is 1/n (a scalar) for a full batch, or per-row weights for a mini-batch.
     ``with_cost``: the manual gradient returns Σ c·loss as a third value.
     """
-    if with_cost:
-        if grad != "manual":
-            raise ValueError("with_cost needs grad='manual'")
-
-        def manual_with_cost(w, b, x, y, c):
-            per_row, slope = _terms(loss, x @ w + b, y)
-            delta = c * slope
-            # c is a scalar here (full batch): scaling the sum, not each row,
-            # saves XLA a broadcast [M, rows] array of c per block
-            return x.T @ delta, jnp.sum(delta), c * jnp.sum(per_row)
-
-        return manual_with_cost
+    if with_cost and grad != "manual":
+        raise ValueError("with_cost needs grad='manual'")
     if grad == "autodiff":
 
         def cost(w, b, x, y, c):
@@ -66,8 +56,12 @@ def one_model_grad(loss: str, grad: str = "manual", with_cost: bool = False):
         return jax.grad(cost, argnums=(0, 1))
 
     def manual(w, b, x, y, c):
-        delta = c * _terms(loss, x @ w + b, y)[1]
-        return x.T @ delta, jnp.sum(delta)
+        per_row, slope = _terms(loss, x @ w + b, y)
+        delta = c * slope
+        grads = (x.T @ delta, jnp.sum(delta))
+        # with_cost is for full batches, where c is a scalar: scaling the sum,
+        # not each row, saves XLA a broadcast [M, rows] array of c per block
+        return (*grads, c * jnp.sum(per_row)) if with_cost else grads
 
     return manual
 

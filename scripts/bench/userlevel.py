@@ -60,7 +60,7 @@ from jaxperc.training import TrainOptions
 
 from .coldstart import ROOT, child_env
 from .timing import timed
-from .workloads import breast_cancer
+from .workloads import breast_cancer, raw_breast_cancer
 
 C = 1.0
 GRID_C = np.logspace(-3, 3, 16)
@@ -133,12 +133,6 @@ def sklearn_fit(d: dict) -> dict:
 
 
 # -------------------------------------------------------------------- grid_cv
-
-
-def raw_breast_cancer() -> tuple[np.ndarray, np.ndarray]:
-    """Breast cancer unscaled: each contender fits its scaler inside the folds."""
-    data = jaxperc.data.load_dataset("breast_cancer")
-    return data.x.astype(np.float32), data.targets()[:, 0].astype(np.float32)
 
 
 def scaled_logistic_regression(max_iter: int):

@@ -97,11 +97,17 @@ class Workload:
     options: dict = field(default_factory=dict)  # extra train_many keywords
 
 
-def breast_cancer() -> tuple[np.ndarray, np.ndarray]:
+def raw_breast_cancer(dtype=np.float32) -> tuple[np.ndarray, np.ndarray]:
+    """Breast cancer unscaled, for tasks that fit their scalers per fold."""
     data = jaxperc.data.load_dataset("breast_cancer")
-    std = jaxperc.data.fit_standardizer(data.x)
-    x = jaxperc.data.apply_standardizer(std, data.x).astype(np.float32)
-    return x, data.targets()[:, 0].astype(np.float32)
+    return data.x.astype(dtype), data.targets()[:, 0].astype(np.float32)
+
+
+def breast_cancer() -> tuple[np.ndarray, np.ndarray]:
+    """Breast cancer standardised on all its rows (training-only workloads)."""
+    x, y = raw_breast_cancer(np.float64)
+    std = jaxperc.data.fit_standardizer(x)
+    return jaxperc.data.apply_standardizer(std, x).astype(np.float32), y
 
 
 def synthetic(n: int, d: int, seed: int) -> tuple[np.ndarray, np.ndarray]:
